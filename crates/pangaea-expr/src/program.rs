@@ -1,0 +1,403 @@
+//! Evaluation with exact derivatives: value, dy/dx and dy/dθ for every parameter, in one pass.
+//!
+//! A [`Program`] is an expression compiled for evaluation over slices. It runs forward-mode
+//! differentiation over the postfix node list, a chunk of [`CHUNK`] inputs at a time: for each
+//! node, one tight loop computes the operator's value and derivative over the whole chunk
+//! (DynamicExpressions.jl's array-at-a-time evaluation), then the tangents (one per direction:
+//! x and each parameter) are propagated with multiply-adds. Which tangents are structurally zero
+//! is known at compile time — a subtree without β has dβ = 0 — so they are never computed.
+//! Nothing is allocated per element; the buffers live in a [`Scratch`] that callers can reuse.
+//!
+//! Non-finite values are results, not errors: `1/0` gives `inf` and the caller (the validity
+//! probes, the trainer's divergence check) decides what that means.
+
+use crate::binary::Binary;
+use crate::expr::{Expr, Node, Op};
+use crate::float::Float;
+use crate::param::{Param, MAX_PARAMS};
+use crate::unary::Unary;
+
+/// How many inputs are evaluated together; sized so a chunk's buffers stay in L1/L2 cache.
+pub const CHUNK: usize = 256;
+
+/// The most derivative directions: x plus three parameters.
+const MAX_DIRS: usize = 1 + MAX_PARAMS;
+
+/// An expression compiled for fast evaluation of values and derivatives over slices.
+#[derive(Debug, Clone)]
+pub struct Program {
+    nodes: Vec<Node>,
+    /// Which tangent directions are non-zero at each node: bit 0 = x, bit 1 + slot = parameter.
+    masks: Vec<u8>,
+}
+
+/// Values and derivatives of an expression at a list of inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluated<F> {
+    /// y = f(x).
+    pub y: Vec<F>,
+    /// dy/dx.
+    pub dy_dx: Vec<F>,
+    /// dy/dθ, indexed by [`Param::index`]; zeros for parameters the expression does not use.
+    pub dy_dparams: [Vec<F>; MAX_PARAMS],
+}
+
+/// Reusable buffers for [`Program::eval_into`]; grows to fit the largest program it has run.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch<F> {
+    vals: Vec<F>,
+    tans: Vec<F>,
+    da: Vec<F>,
+    db: Vec<F>,
+}
+
+/// Where [`Program::eval_into`] writes: each output is optional, and all given slices must be
+/// as long as the input.
+pub struct Outputs<'a, F> {
+    /// y = f(x).
+    pub y: &'a mut [F],
+    /// dy/dx, if wanted.
+    pub dy_dx: Option<&'a mut [F]>,
+    /// dy/dθ per parameter slot, if wanted.
+    pub dy_dparams: [Option<&'a mut [F]>; MAX_PARAMS],
+}
+
+impl Program {
+    /// Compiles an expression.
+    pub fn new(expr: &Expr) -> Program {
+        let nodes = expr.nodes().to_vec();
+        let mut masks = vec![0u8; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            let mut m = match n.op {
+                Op::X => 1,
+                Op::Unary(u, _) if u.is_constant() => 0,
+                Op::Unary(_, c) => masks[c],
+                Op::Binary(_, l, r) => masks[l] | masks[r],
+            };
+            if let Some(p) = n.param {
+                m |= 1 << (1 + p.index());
+            }
+            masks[i] = m;
+        }
+        Program { nodes, masks }
+    }
+
+    /// The parameters the expression uses, in slot order.
+    pub fn params(&self) -> Vec<Param> {
+        let mut all = [false; MAX_PARAMS];
+        for n in &self.nodes {
+            if let Some(p) = n.param {
+                all[p.index()] = true;
+            }
+        }
+        Param::ALL.into_iter().filter(|p| all[p.index()]).collect()
+    }
+
+    /// Values and all derivatives in f32. `params` is indexed by [`Param::index`].
+    pub fn eval_f32(&self, x: &[f32], params: [f32; MAX_PARAMS]) -> Evaluated<f32> {
+        self.eval(x, params)
+    }
+
+    /// Values and all derivatives in f64. `params` is indexed by [`Param::index`].
+    pub fn eval_f64(&self, x: &[f64], params: [f64; MAX_PARAMS]) -> Evaluated<f64> {
+        self.eval(x, params)
+    }
+
+    /// Values and all derivatives, allocating the outputs.
+    pub fn eval<F: Float>(&self, x: &[F], params: [F; MAX_PARAMS]) -> Evaluated<F> {
+        let n = x.len();
+        let mut y = vec![F::ZERO; n];
+        let mut dy_dx = vec![F::ZERO; n];
+        let mut dp: [Vec<F>; MAX_PARAMS] = std::array::from_fn(|_| vec![F::ZERO; n]);
+        {
+            let [d0, d1, d2] = &mut dp;
+            let outputs = Outputs {
+                y: &mut y,
+                dy_dx: Some(&mut dy_dx),
+                dy_dparams: [Some(d0), Some(d1), Some(d2)],
+            };
+            self.eval_into(x, params, outputs, &mut Scratch::default());
+        }
+        Evaluated {
+            y,
+            dy_dx,
+            dy_dparams: dp,
+        }
+    }
+
+    /// Values only (no derivatives are computed).
+    pub fn values<F: Float>(&self, x: &[F], params: [F; MAX_PARAMS]) -> Vec<F> {
+        let mut y = vec![F::ZERO; x.len()];
+        self.eval_into(
+            x,
+            params,
+            Outputs {
+                y: &mut y,
+                dy_dx: None,
+                dy_dparams: [None, None, None],
+            },
+            &mut Scratch::default(),
+        );
+        y
+    }
+
+    /// The allocation-free entry point: evaluates `x` into `out`, reusing `scratch`.
+    ///
+    /// Only the derivatives asked for are computed.
+    ///
+    /// # Panics
+    /// If an output slice is shorter than `x` (a programmer error).
+    pub fn eval_into<F: Float>(
+        &self,
+        x: &[F],
+        params: [F; MAX_PARAMS],
+        mut out: Outputs<'_, F>,
+        scratch: &mut Scratch<F>,
+    ) {
+        let n = x.len();
+        assert!(
+            out.y.len() >= n,
+            "output y has {} elements, input has {n}",
+            out.y.len()
+        );
+        let mut wanted = 0u8;
+        if out.dy_dx.is_some() {
+            wanted |= 1;
+        }
+        for (k, d) in out.dy_dparams.iter().enumerate() {
+            if let Some(d) = d {
+                assert!(
+                    d.len() >= n,
+                    "output dy/d{} is shorter than the input",
+                    Param::ALL[k]
+                );
+                wanted |= 1 << (1 + k);
+            }
+        }
+        let nn = self.nodes.len();
+        let per_node = MAX_DIRS * CHUNK;
+        scratch.vals.resize(nn * CHUNK, F::ZERO);
+        scratch.tans.resize(nn * per_node, F::ZERO);
+        scratch.da.resize(CHUNK, F::ZERO);
+        scratch.db.resize(CHUNK, F::ZERO);
+        let root = nn - 1;
+
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            self.run_chunk(&x[start..start + len], &params, wanted, scratch);
+            let vals = &scratch.vals[root * CHUNK..root * CHUNK + len];
+            out.y[start..start + len].copy_from_slice(vals);
+            let root_mask = self.masks[root];
+            let tan = |dir: usize| &scratch.tans[root * per_node + dir * CHUNK..][..len];
+            if let Some(d) = out.dy_dx.as_deref_mut() {
+                write_tangent(&mut d[start..start + len], root_mask & 1 != 0, tan(0));
+            }
+            for k in 0..MAX_PARAMS {
+                if let Some(d) = out.dy_dparams[k].as_deref_mut() {
+                    let dir = 1 + k;
+                    write_tangent(
+                        &mut d[start..start + len],
+                        root_mask & (1 << dir) != 0,
+                        tan(dir),
+                    );
+                }
+            }
+            start += len;
+        }
+    }
+
+    fn run_chunk<F: Float>(
+        &self,
+        x: &[F],
+        params: &[F; MAX_PARAMS],
+        wanted: u8,
+        s: &mut Scratch<F>,
+    ) {
+        let len = x.len();
+        let per_node = MAX_DIRS * CHUNK;
+        for (i, node) in self.nodes.iter().enumerate() {
+            // Only the directions the caller wants are propagated.
+            let mask = self.masks[i] & wanted;
+            let (vals_before, vals_rest) = s.vals.split_at_mut(i * CHUNK);
+            let val = &mut vals_rest[..len];
+            let (tans_before, tans_rest) = s.tans.split_at_mut(i * per_node);
+            let tan = &mut tans_rest[..per_node];
+            match node.op {
+                Op::X => {
+                    val.copy_from_slice(x);
+                    if mask & 1 != 0 {
+                        tan[..len].fill(F::ONE);
+                    }
+                }
+                Op::Unary(u, c) => {
+                    let cval = &vals_before[c * CHUNK..][..len];
+                    let d = &mut s.da[..len];
+                    apply_unary(u, cval, val, d);
+                    let ctan = &tans_before[c * per_node..][..per_node];
+                    for dir in 0..MAX_DIRS {
+                        if mask & (1 << dir) != 0 && self.masks[c] & (1 << dir) != 0 {
+                            let t = &mut tan[dir * CHUNK..][..len];
+                            let ct = &ctan[dir * CHUNK..][..len];
+                            for j in 0..len {
+                                t[j] = d[j] * ct[j];
+                            }
+                        }
+                    }
+                }
+                Op::Binary(b, l, r) => {
+                    let lval = &vals_before[l * CHUNK..][..len];
+                    let rval = &vals_before[r * CHUNK..][..len];
+                    let (da, db) = (&mut s.da[..len], &mut s.db[..len]);
+                    apply_binary(b, lval, rval, val, da, db);
+                    let ltan = &tans_before[l * per_node..][..per_node];
+                    let rtan = &tans_before[r * per_node..][..per_node];
+                    for dir in 0..MAX_DIRS {
+                        let bit = 1 << dir;
+                        if mask & bit == 0 {
+                            continue;
+                        }
+                        let t = &mut tan[dir * CHUNK..][..len];
+                        let lt = &ltan[dir * CHUNK..][..len];
+                        let rt = &rtan[dir * CHUNK..][..len];
+                        match (self.masks[l] & bit != 0, self.masks[r] & bit != 0) {
+                            (true, true) => {
+                                for j in 0..len {
+                                    t[j] = da[j] * lt[j] + db[j] * rt[j];
+                                }
+                            }
+                            (true, false) => {
+                                for j in 0..len {
+                                    t[j] = da[j] * lt[j];
+                                }
+                            }
+                            (false, true) => {
+                                for j in 0..len {
+                                    t[j] = db[j] * rt[j];
+                                }
+                            }
+                            // Only this node's own parameter, handled below.
+                            (false, false) => {}
+                        }
+                    }
+                }
+            }
+            if let Some(p) = node.param {
+                let pv = params[p.index()];
+                let own = 1 + p.index();
+                let below = self.child_mask(i) & wanted;
+                for dir in 0..MAX_DIRS {
+                    if dir != own && mask & (1 << dir) != 0 {
+                        for t in &mut tan[dir * CHUNK..][..len] {
+                            *t = *t * pv;
+                        }
+                    }
+                }
+                if mask & (1 << own) != 0 {
+                    // d(p·v)/dp = v + p·dv/dp (the second term when p also appears below).
+                    let t = &mut tan[own * CHUNK..][..len];
+                    if below & (1 << own) != 0 {
+                        for j in 0..len {
+                            t[j] = val[j] + pv * t[j];
+                        }
+                    } else {
+                        t.copy_from_slice(val);
+                    }
+                }
+                for v in val.iter_mut() {
+                    *v = *v * pv;
+                }
+            }
+        }
+    }
+
+    /// The tangent mask of node `i` before its own parameter is applied.
+    fn child_mask(&self, i: usize) -> u8 {
+        match self.nodes[i].op {
+            Op::X => 1,
+            Op::Unary(u, _) if u.is_constant() => 0,
+            Op::Unary(_, c) => self.masks[c],
+            Op::Binary(_, l, r) => self.masks[l] | self.masks[r],
+        }
+    }
+}
+
+#[inline]
+fn write_tangent<F: Float>(dst: &mut [F], nonzero: bool, src: &[F]) {
+    if nonzero {
+        dst.copy_from_slice(src);
+    } else {
+        dst.fill(F::ZERO);
+    }
+}
+
+/// The single dispatch point for unary kernels over a chunk.
+#[inline]
+fn apply_unary<F: Float>(u: Unary, x: &[F], y: &mut [F], dy: &mut [F]) {
+    u.apply_slice(x, y, dy);
+}
+
+/// The single dispatch point for binary kernels over a chunk.
+#[inline]
+fn apply_binary<F: Float>(b: Binary, x: &[F], z: &[F], y: &mut [F], da: &mut [F], db: &mut [F]) {
+    b.apply_slice(x, z, y, da, db);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swish_with_parameters_worked_by_hand() {
+        // y = α·x·σ(β·x) at x = 1, α = 2, β = 0.5: σ(0.5) = 0.6224593312018546
+        let e: Expr = "alpha * x * sigmoid(beta * x)".parse().unwrap();
+        let p = Program::new(&e);
+        let out = p.eval_f64(&[1.0], [2.0, 0.5, 1.0]);
+        let s = 0.622_459_331_201_854_6;
+        assert!((out.y[0] - 2.0 * s).abs() < 1e-14);
+        // dy/dα = x·σ(βx)
+        assert!((out.dy_dparams[0][0] - s).abs() < 1e-14);
+        // dy/dβ = α·x·σ'(βx)·x
+        assert!((out.dy_dparams[1][0] - 2.0 * s * (1.0 - s)).abs() < 1e-14);
+        // dy/dx = α·σ(βx) + α·x·σ'(βx)·β
+        assert!((out.dy_dx[0] - (2.0 * s + 2.0 * s * (1.0 - s) * 0.5)).abs() < 1e-14);
+        assert_eq!(out.dy_dparams[2][0], 0.0);
+    }
+
+    #[test]
+    fn shared_parameter_sums_its_contributions() {
+        // y = α·x + α·x = 2αx: dy/dα = 2x
+        let e: Expr = "alpha * x + alpha * x".parse().unwrap();
+        let out = Program::new(&e).eval_f64(&[3.0], [1.5, 1.0, 1.0]);
+        assert_eq!(out.y[0], 9.0);
+        assert_eq!(out.dy_dparams[0][0], 6.0);
+        // y = α·tanh(α·x): dy/dα = tanh(αx) + α·x·(1 − tanh²(αx))
+        let e: Expr = "alpha * tanh(alpha * x)".parse().unwrap();
+        let out = Program::new(&e).eval_f64(&[0.7], [1.3, 1.0, 1.0]);
+        let t = (1.3f64 * 0.7).tanh();
+        assert!((out.dy_dparams[0][0] - (t + 1.3 * 0.7 * (1.0 - t * t))).abs() < 1e-14);
+    }
+
+    #[test]
+    fn long_inputs_cross_chunk_boundaries() {
+        let e: Expr = "max(alpha * x, tanh(beta * x))".parse().unwrap();
+        let p = Program::new(&e);
+        let xs: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) / 77.0).collect();
+        let out = p.eval_f32(&xs, [0.5, 2.0, 1.0]);
+        for (i, &x) in xs.iter().enumerate() {
+            let a = 0.5 * x;
+            let t = (2.0 * x).tanh();
+            assert_eq!(out.y[i], if a >= t { a } else { t });
+        }
+        assert_eq!(p.values(&xs, [0.5, 2.0, 1.0]), out.y);
+    }
+
+    #[test]
+    fn constants_have_zero_derivatives() {
+        let e: Expr = "alpha * 1 + x".parse().unwrap();
+        let out = Program::new(&e).eval_f64(&[2.0, -1.0], [3.0, 1.0, 1.0]);
+        assert_eq!(out.y, vec![5.0, 2.0]);
+        assert_eq!(out.dy_dx, vec![1.0, 1.0]);
+        assert_eq!(out.dy_dparams[0], vec![1.0, 1.0]);
+    }
+}
