@@ -36,7 +36,7 @@ macro_rules! binary_ops {
             }
 
             /// Applies the operator elementwise: `y[i], da[i], db[i]` from `a[i], b[i]`.
-            #[inline]
+            #[inline(always)]
             pub fn apply_slice<F: Float>(self, a: &[F], b: &[F], y: &mut [F], da: &mut [F], db: &mut [F]) {
                 match self {
                     $(Binary::$variant => map2(a, b, y, da, db, $f),)*

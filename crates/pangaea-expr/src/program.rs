@@ -185,29 +185,58 @@ impl Program {
         let mut start = 0;
         while start < n {
             let len = CHUNK.min(n - start);
-            self.run_chunk(&x[start..start + len], &params, wanted, scratch);
-            let vals = &scratch.vals[root * CHUNK..root * CHUNK + len];
-            out.y[start..start + len].copy_from_slice(vals);
-            let root_mask = self.masks[root];
-            let tan = |dir: usize| &scratch.tans[root * per_node + dir * CHUNK..][..len];
+            run_chunk(self, &x[start..start + len], &params, wanted, scratch);
+            let y = self.value_of(root, &x[start..start + len], &scratch.vals);
+            out.y[start..start + len].copy_from_slice(y);
             if let Some(d) = out.dy_dx.as_deref_mut() {
-                write_tangent(&mut d[start..start + len], root_mask & 1 != 0, tan(0));
+                self.tangent_of(root, 0, len, &params, &scratch.tans)
+                    .write(&mut d[start..start + len]);
             }
             for k in 0..MAX_PARAMS {
                 if let Some(d) = out.dy_dparams[k].as_deref_mut() {
-                    let dir = 1 + k;
-                    write_tangent(
-                        &mut d[start..start + len],
-                        root_mask & (1 << dir) != 0,
-                        tan(dir),
-                    );
+                    self.tangent_of(root, 1 + k, len, &params, &scratch.tans)
+                        .write(&mut d[start..start + len]);
                 }
             }
             start += len;
         }
     }
 
-    fn run_chunk<F: Float>(
+    /// The value of node `i` over the chunk: the input itself for a plain `x` leaf (never
+    /// copied), else the node's buffer.
+    #[inline(always)]
+    fn value_of<'a, F: Float>(&self, i: usize, x: &'a [F], vals: &'a [F]) -> &'a [F] {
+        let n = self.nodes[i];
+        if n.op == Op::X && n.param.is_none() {
+            x
+        } else {
+            &vals[i * CHUNK..][..x.len()]
+        }
+    }
+
+    /// The tangent of node `i` in direction `dir`. An `x` leaf's dy/dx is a constant (1, or its
+    /// parameter's value) and is never materialized.
+    #[inline(always)]
+    fn tangent_of<'a, F: Float>(
+        &self,
+        i: usize,
+        dir: usize,
+        len: usize,
+        params: &[F; MAX_PARAMS],
+        tans: &'a [F],
+    ) -> Tangent<'a, F> {
+        if self.masks[i] & (1 << dir) == 0 {
+            return Tangent::Zero;
+        }
+        let n = self.nodes[i];
+        if n.op == Op::X && dir == 0 {
+            return Tangent::Const(n.param.map_or(F::ONE, |p| params[p.index()]));
+        }
+        Tangent::Vec(&tans[(i * MAX_DIRS + dir) * CHUNK..][..len])
+    }
+
+    #[inline(always)]
+    fn run_chunk_generic<F: Float>(
         &self,
         x: &[F],
         params: &[F; MAX_PARAMS],
@@ -223,89 +252,84 @@ impl Program {
             let val = &mut vals_rest[..len];
             let (tans_before, tans_rest) = s.tans.split_at_mut(i * per_node);
             let tan = &mut tans_rest[..per_node];
+            let scale = node.param.map_or(F::ONE, |p| params[p.index()]);
             match node.op {
                 Op::X => {
-                    val.copy_from_slice(x);
-                    if mask & 1 != 0 {
-                        tan[..len].fill(F::ONE);
+                    // A plain leaf is read straight from the input (see `value_of`); a scaled
+                    // one stores p·x, and d(p·x)/dp = x. Its dy/dx is a constant.
+                    if let Some(p) = node.param {
+                        for j in 0..len {
+                            val[j] = x[j] * scale;
+                        }
+                        let own = 1 + p.index();
+                        if mask & (1 << own) != 0 {
+                            tan[own * CHUNK..][..len].copy_from_slice(x);
+                        }
                     }
+                    continue;
                 }
                 Op::Unary(u, c) => {
-                    let cval = &vals_before[c * CHUNK..][..len];
+                    let cval = self.value_of(c, x, vals_before);
                     let d = &mut s.da[..len];
                     apply_unary(u, cval, val, d);
-                    let ctan = &tans_before[c * per_node..][..per_node];
                     for dir in 0..MAX_DIRS {
-                        if mask & (1 << dir) != 0 && self.masks[c] & (1 << dir) != 0 {
-                            let t = &mut tan[dir * CHUNK..][..len];
-                            let ct = &ctan[dir * CHUNK..][..len];
-                            for j in 0..len {
-                                t[j] = d[j] * ct[j];
+                        if mask & (1 << dir) == 0 {
+                            continue;
+                        }
+                        let t = &mut tan[dir * CHUNK..][..len];
+                        match self.tangent_of(c, dir, len, params, tans_before) {
+                            Tangent::Zero => {}
+                            Tangent::Const(k) => {
+                                let k = k * scale;
+                                for j in 0..len {
+                                    t[j] = d[j] * k;
+                                }
+                            }
+                            Tangent::Vec(ct) => {
+                                for j in 0..len {
+                                    t[j] = d[j] * ct[j] * scale;
+                                }
                             }
                         }
                     }
                 }
                 Op::Binary(b, l, r) => {
-                    let lval = &vals_before[l * CHUNK..][..len];
-                    let rval = &vals_before[r * CHUNK..][..len];
+                    let lval = self.value_of(l, x, vals_before);
+                    let rval = self.value_of(r, x, vals_before);
                     let (da, db) = (&mut s.da[..len], &mut s.db[..len]);
                     apply_binary(b, lval, rval, val, da, db);
-                    let ltan = &tans_before[l * per_node..][..per_node];
-                    let rtan = &tans_before[r * per_node..][..per_node];
                     for dir in 0..MAX_DIRS {
-                        let bit = 1 << dir;
-                        if mask & bit == 0 {
+                        if mask & (1 << dir) == 0 {
                             continue;
                         }
                         let t = &mut tan[dir * CHUNK..][..len];
-                        let lt = &ltan[dir * CHUNK..][..len];
-                        let rt = &rtan[dir * CHUNK..][..len];
-                        match (self.masks[l] & bit != 0, self.masks[r] & bit != 0) {
-                            (true, true) => {
-                                for j in 0..len {
-                                    t[j] = da[j] * lt[j] + db[j] * rt[j];
-                                }
-                            }
-                            (true, false) => {
-                                for j in 0..len {
-                                    t[j] = da[j] * lt[j];
-                                }
-                            }
-                            (false, true) => {
-                                for j in 0..len {
-                                    t[j] = db[j] * rt[j];
-                                }
-                            }
-                            // Only this node's own parameter, handled below.
-                            (false, false) => {}
-                        }
+                        let lt = self.tangent_of(l, dir, len, params, tans_before);
+                        let rt = self.tangent_of(r, dir, len, params, tans_before);
+                        combine(t, da, lt, db, rt, scale);
                     }
                 }
             }
             if let Some(p) = node.param {
-                let pv = params[p.index()];
                 let own = 1 + p.index();
-                let below = self.child_mask(i) & wanted;
-                for dir in 0..MAX_DIRS {
-                    if dir != own && mask & (1 << dir) != 0 {
-                        for t in &mut tan[dir * CHUNK..][..len] {
-                            *t = *t * pv;
-                        }
-                    }
-                }
                 if mask & (1 << own) != 0 {
-                    // d(p·v)/dp = v + p·dv/dp (the second term when p also appears below).
+                    // d(p·v)/dp = v + p·dv/dp; the second term (already scaled above) exists
+                    // only when p also appears below this node.
                     let t = &mut tan[own * CHUNK..][..len];
-                    if below & (1 << own) != 0 {
+                    if self.child_mask(i) & (1 << own) != 0 {
                         for j in 0..len {
-                            t[j] = val[j] + pv * t[j];
+                            t[j] = t[j] + val[j];
+                            val[j] = val[j] * scale;
                         }
                     } else {
-                        t.copy_from_slice(val);
+                        for j in 0..len {
+                            t[j] = val[j];
+                            val[j] = val[j] * scale;
+                        }
                     }
-                }
-                for v in val.iter_mut() {
-                    *v = *v * pv;
+                } else {
+                    for v in val.iter_mut() {
+                        *v = *v * scale;
+                    }
                 }
             }
         }
@@ -322,23 +346,113 @@ impl Program {
     }
 }
 
-#[inline]
-fn write_tangent<F: Float>(dst: &mut [F], nonzero: bool, src: &[F]) {
-    if nonzero {
-        dst.copy_from_slice(src);
-    } else {
-        dst.fill(F::ZERO);
+/// One chunk through every node, compiled for several instruction sets and chosen at run time
+/// (AVX2+FMA where the CPU has it, baseline SSE2 otherwise): the kernels are plain loops that the
+/// compiler vectorizes, so wider vectors are a free speed-up.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn run_chunk<F: Float>(
+    program: &Program,
+    x: &[F],
+    params: &[F; MAX_PARAMS],
+    wanted: u8,
+    scratch: &mut Scratch<F>,
+) {
+    program.run_chunk_generic(x, params, wanted, scratch);
+}
+
+/// A node's tangent in one direction over a chunk.
+enum Tangent<'a, F> {
+    /// Structurally zero: the direction does not occur below the node.
+    Zero,
+    /// The same value for every element (an `x` leaf's dy/dx).
+    Const(F),
+    /// One value per element.
+    Vec(&'a [F]),
+}
+
+impl<F: Float> Tangent<'_, F> {
+    fn write(&self, dst: &mut [F]) {
+        match self {
+            Tangent::Zero => dst.fill(F::ZERO),
+            Tangent::Const(k) => dst.fill(*k),
+            Tangent::Vec(v) => dst.copy_from_slice(v),
+        }
+    }
+}
+
+/// t = (da·lt + db·rt)·scale, with each tangent's kind resolved outside the loop.
+#[inline(always)]
+fn combine<F: Float>(
+    t: &mut [F],
+    da: &[F],
+    lt: Tangent<'_, F>,
+    db: &[F],
+    rt: Tangent<'_, F>,
+    scale: F,
+) {
+    let len = t.len();
+    let (da, db) = (&da[..len], &db[..len]);
+    match (lt, rt) {
+        (Tangent::Zero, Tangent::Zero) => t.fill(F::ZERO),
+        (Tangent::Vec(l), Tangent::Vec(r)) => {
+            let (l, r) = (&l[..len], &r[..len]);
+            for j in 0..len {
+                t[j] = (da[j] * l[j] + db[j] * r[j]) * scale;
+            }
+        }
+        (Tangent::Vec(l), Tangent::Zero) => {
+            let l = &l[..len];
+            for j in 0..len {
+                t[j] = da[j] * l[j] * scale;
+            }
+        }
+        (Tangent::Zero, Tangent::Vec(r)) => {
+            let r = &r[..len];
+            for j in 0..len {
+                t[j] = db[j] * r[j] * scale;
+            }
+        }
+        (Tangent::Const(a), Tangent::Const(b)) => {
+            let (a, b) = (a * scale, b * scale);
+            for j in 0..len {
+                t[j] = da[j] * a + db[j] * b;
+            }
+        }
+        (Tangent::Const(a), Tangent::Zero) => {
+            let a = a * scale;
+            for j in 0..len {
+                t[j] = da[j] * a;
+            }
+        }
+        (Tangent::Zero, Tangent::Const(b)) => {
+            let b = b * scale;
+            for j in 0..len {
+                t[j] = db[j] * b;
+            }
+        }
+        (Tangent::Const(a), Tangent::Vec(r)) => {
+            let r = &r[..len];
+            for j in 0..len {
+                t[j] = (da[j] * a + db[j] * r[j]) * scale;
+            }
+        }
+        (Tangent::Vec(l), Tangent::Const(b)) => {
+            let l = &l[..len];
+            for j in 0..len {
+                t[j] = (da[j] * l[j] + db[j] * b) * scale;
+            }
+        }
     }
 }
 
 /// The single dispatch point for unary kernels over a chunk.
-#[inline]
+#[inline(always)]
 fn apply_unary<F: Float>(u: Unary, x: &[F], y: &mut [F], dy: &mut [F]) {
     u.apply_slice(x, y, dy);
 }
 
 /// The single dispatch point for binary kernels over a chunk.
-#[inline]
+#[inline(always)]
 fn apply_binary<F: Float>(b: Binary, x: &[F], z: &[F], y: &mut [F], da: &mut [F], db: &mut [F]) {
     b.apply_slice(x, z, y, da, db);
 }
