@@ -9,19 +9,29 @@
 #![warn(missing_docs)]
 
 mod binary;
+mod canonical;
 mod expr;
 mod float;
+pub mod generate;
+pub mod mutation;
 mod param;
+pub mod parametrize;
 mod parse;
 mod print;
+pub mod probe;
 mod program;
 pub mod special;
 mod unary;
 
 pub use binary::Binary;
+pub use canonical::Fingerprint;
 pub use expr::{Expr, Node, Op, Tree, MAX_DEPTH};
 pub use float::Float;
+pub use generate::{random_initial, OperatorSet, Operators};
+pub use mutation::{mutate, Mutation, MutationOutcome, MutationWeights};
 pub use param::{Param, MAX_PARAMS, PARAM_INIT};
+pub use parametrize::parametrize;
 pub use parse::ParseError;
+pub use probe::Rejection;
 pub use program::{Evaluated, Outputs, Program, Scratch, CHUNK};
 pub use unary::{Unary, LEAKY_RELU_SLOPE, LOG_ABS_EPS, SELU_ALPHA, SELU_LAMBDA};
