@@ -174,7 +174,11 @@ fn pow<F: Float>(a: F, b: F) -> (F, F, F) {
 }
 #[inline(always)]
 fn max<F: Float>(a: F, b: F) -> (F, F, F) {
-    if a >= b {
+    // NaN in either argument gives NaN (IEEE 754-2019 `maximum`), so that max stays commutative.
+    if a.is_nan() || b.is_nan() {
+        let nan = a + b;
+        (nan, nan, nan)
+    } else if a >= b {
         (a, F::ONE, F::ZERO)
     } else {
         (b, F::ZERO, F::ONE)
@@ -182,7 +186,10 @@ fn max<F: Float>(a: F, b: F) -> (F, F, F) {
 }
 #[inline(always)]
 fn min<F: Float>(a: F, b: F) -> (F, F, F) {
-    if a <= b {
+    if a.is_nan() || b.is_nan() {
+        let nan = a + b;
+        (nan, nan, nan)
+    } else if a <= b {
         (a, F::ONE, F::ZERO)
     } else {
         (b, F::ZERO, F::ONE)

@@ -69,6 +69,8 @@ pub trait Float:
     fn bessel_i1e(self) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// Whether the value is NaN.
+    fn is_nan(self) -> bool;
     /// The larger of two values (NaN-propagating is not required).
     fn max(self, other: Self) -> Self;
     /// The smaller of two values.
@@ -179,6 +181,10 @@ macro_rules! impl_float {
             #[inline(always)]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
             #[inline(always)]
             fn exp_fast(self) -> Self {
