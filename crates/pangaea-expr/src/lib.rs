@@ -10,6 +10,7 @@
 
 mod binary;
 mod canonical;
+pub mod export;
 mod expr;
 mod float;
 pub mod generate;

@@ -102,6 +102,18 @@ impl MutationWeights {
         }
     }
 
+    /// Weights that always pick `m`.
+    pub fn only(m: Mutation) -> MutationWeights {
+        let mut w = MutationWeights {
+            insert: 0.0,
+            remove: 0.0,
+            change: 0.0,
+            regenerate: 0.0,
+        };
+        w.set(m, 1.0);
+        w
+    }
+
     /// Draws a mutation in proportion to the weights, or `None` when all are zero.
     pub fn sample(&self, rng: &mut impl Rng) -> Option<Mutation> {
         let total: f64 = Mutation::ALL.iter().map(|&m| self.get(m).max(0.0)).sum();

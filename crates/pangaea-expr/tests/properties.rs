@@ -30,8 +30,12 @@ fn tree() -> impl Strategy<Value = Tree> {
     leaf.prop_recursive(5, 24, 2, |inner| {
         prop_oneof![
             (unary(), param(), inner.clone()).prop_map(|(u, p, c)| Tree::Unary(u, p, Box::new(c))),
-            (binary(), param(), inner.clone(), inner)
-                .prop_map(|(b, p, l, r)| Tree::Binary(b, p, Box::new(l), Box::new(r))),
+            (binary(), param(), inner.clone(), inner).prop_map(|(b, p, l, r)| Tree::Binary(
+                b,
+                p,
+                Box::new(l),
+                Box::new(r)
+            )),
         ]
     })
 }
@@ -234,7 +238,10 @@ fn every_operator_derivative_matches_central_differences() {
             let d = u.deriv(x);
             // Skip the kinks of piecewise operators (hard_sigmoid at ±2.5).
             let kink = matches!(u, Unary::HardSigmoid) && (x.abs() - 2.5).abs() < 1e-3;
-            assert!(kink || close(d, fd, 1e-5), "{u}'({x}) = {d}, finite difference {fd}");
+            assert!(
+                kink || close(d, fd, 1e-5),
+                "{u}'({x}) = {d}, finite difference {fd}"
+            );
         }
     }
     for &b in Binary::ALL {
@@ -258,11 +265,21 @@ fn special_functions_meet_the_accuracy_targets_in_f32() {
     // the special module's own tests).
     for i in -200..=200 {
         let x = i as f64 * 0.07;
-        for u in [Unary::Erf, Unary::Erfc, Unary::BesselI0e, Unary::BesselI1e, Unary::Softplus,
-                  Unary::LogSigmoid, Unary::Expm1] {
+        for u in [
+            Unary::Erf,
+            Unary::Erfc,
+            Unary::BesselI0e,
+            Unary::BesselI1e,
+            Unary::Softplus,
+            Unary::LogSigmoid,
+            Unary::Expm1,
+        ] {
             let want = u.eval(x as f32 as f64);
             let got = u.eval(x as f32) as f64;
-            assert!((got - want).abs() <= 1e-5 * want.abs() + 1e-30, "{u}({x}): {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs() + 1e-30,
+                "{u}({x}): {got} vs {want}"
+            );
         }
     }
 }
