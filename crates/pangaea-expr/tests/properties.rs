@@ -132,11 +132,11 @@ proptest! {
         let out32 = p.eval_f32(&xs32, [1.3, 0.7, -0.9]);
         let out64 = p.eval_f64(&xs32.iter().map(|&x| x as f64).collect::<Vec<_>>(),
             [1.3f32 as f64, 0.7f32 as f64, -0.9f32 as f64]);
-        for i in 0..XS.len() {
+        for (i, x) in XS.iter().enumerate() {
             let (a, b) = (out32.y[i] as f64, out64.y[i]);
             // Only compare where f64 is well inside f32's range and not ill-conditioned.
             if b.is_finite() && b.abs() < 1e30 && b.abs() > 1e-30 && out64.dy_dx[i].abs() < 1e3 {
-                prop_assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "{e} at {}: {a} vs {b}", XS[i]);
+                prop_assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "{e} at {x}: {a} vs {b}");
             }
         }
     }
@@ -182,9 +182,9 @@ proptest! {
         let same = [1.1, 1.1, 1.1];
         let a = Program::new(&e).values(&XS, same);
         let b = Program::new(&c).values(&XS, same);
-        for i in 0..XS.len() {
+        for (i, x) in XS.iter().enumerate() {
             prop_assert!(close(a[i], b[i], 1e-9) || (a[i].is_nan() || b[i].is_nan()),
-                "{e} → {c} at {}: {} vs {}", XS[i], a[i], b[i]);
+                "{e} → {c} at {x}: {} vs {}", a[i], b[i]);
         }
     }
 
