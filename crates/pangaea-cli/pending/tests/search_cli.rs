@@ -1,0 +1,169 @@
+//! `pangaea search` with the local executor and real `pangaea worker` processes on tiny
+//! synthetic-data evaluations, and its argument handling.
+
+use std::process::Command;
+
+use pangaea_search::{CandidateState, Store};
+use pangaea_train::Status;
+
+fn pangaea() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pangaea"))
+}
+
+const TINY: [&str; 20] = [
+    "--dataset",
+    "synthetic",
+    "--arch",
+    "tiny",
+    "--epochs",
+    "1",
+    "--limit-train",
+    "64",
+    "--limit-val",
+    "32",
+    "--batch-size",
+    "32",
+    "--population-size",
+    "2",
+    "--children",
+    "1",
+    "--versions",
+    "1",
+    "--seed",
+    "5",
+];
+
+#[test]
+fn local_executor_trains_with_real_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let out = pangaea()
+        .arg("search")
+        .arg("--store")
+        .arg(&path)
+        .args(TINY)
+        .args([
+            "--generations",
+            "1",
+            "--workers",
+            "2",
+            "--time-limit",
+            "300",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("search stopped (generations)"), "{stderr}");
+    let store = Store::open_read_only(&path).unwrap();
+    let evaluations = store.evaluations().unwrap();
+    assert!(evaluations.len() >= 3, "{}", evaluations.len());
+    for e in &evaluations {
+        assert_eq!(e.source.as_deref(), Some("executor"));
+        let result = e.result().unwrap().unwrap();
+        assert!(
+            matches!(result.status, Status::Ok | Status::Diverged),
+            "{:?}: {:?}",
+            result.status,
+            result.reason
+        );
+        if result.status == Status::Ok {
+            assert_eq!(result.train_images, 64);
+            assert_eq!(result.val_accuracy, e.fitness);
+        }
+    }
+    assert_eq!(store.final_population().unwrap().len(), 2);
+    assert!(
+        !dir.path()
+            .join("run.work")
+            .read_dir()
+            .unwrap()
+            .any(|_| true),
+        "work files cleaned"
+    );
+}
+
+#[test]
+fn the_time_limit_fails_evaluations_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let out = pangaea()
+        .arg("search")
+        .arg("--store")
+        .arg(&path)
+        .args(TINY)
+        .args(["--generations", "0", "--time-limit", "0.01"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open_read_only(&path).unwrap();
+    for e in store.evaluations().unwrap() {
+        assert_eq!(e.status.as_deref(), Some("failed"));
+        assert!(
+            e.reason.as_deref().unwrap().contains("time limit"),
+            "{:?}",
+            e.reason
+        );
+    }
+    for c in store.candidates().unwrap() {
+        assert!(c.state != CandidateState::Evaluated || c.fitness.is_none());
+    }
+}
+
+#[test]
+fn bad_settings_and_resume_misuse_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let out = pangaea()
+        .args(["search", "--fake-fitness", "--max-params", "7", "--store"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_params"));
+    assert!(!path.exists());
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "population_size = 4\n[selection]\nkind = \"tournament\"\nsise = 2\n",
+    )
+    .unwrap();
+    let out = pangaea()
+        .args(["search", "--config"])
+        .arg(&config)
+        .arg("--store")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sise") && stderr.contains("c.toml"),
+        "{stderr}"
+    );
+    let out = pangaea()
+        .args([
+            "search",
+            "--fake-fitness",
+            "--generations",
+            "1",
+            "--population-size",
+            "4",
+        ])
+        .arg("--store")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = pangaea()
+        .args(["search", "--seed", "9", "--resume"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+}

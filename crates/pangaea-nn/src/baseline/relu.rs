@@ -1,0 +1,23 @@
+//! The `relu` baseline: max(x, 0), burn's fused ReLU.
+
+use burn::tensor::activation;
+use burn::tensor::Tensor;
+
+/// Applies the baseline elementwise.
+pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    activation::relu(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_matches_unary, grid};
+    use pangaea_expr::Unary;
+
+    #[test]
+    fn matches_the_expression_operator() {
+        let mut xs = grid(-12.0, 12.0, 241);
+        xs.extend([0.0, -1e-3, 1e-3, 30.0, -30.0]);
+        assert_matches_unary(relu, Unary::Relu, &xs, 1e-5);
+    }
+}

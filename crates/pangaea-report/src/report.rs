@@ -1,0 +1,283 @@
+//! `pangaea report`: an offline HTML page, SVG charts and a markdown leaderboard for a search
+//! store.
+//!
+//! `index.html` inlines every chart as SVG and uses no script, font or stylesheet from outside
+//! the file, so it opens from a copied directory with no network. The same charts are also
+//! written as `.svg` files next to it, and the leaderboard as `leaderboard.md`.
+//!
+//! Contents: fitness of every evaluation with the best so far and ReLU's fitness (when the
+//! search evaluated plain ReLU; otherwise the page says it is missing); f and f′ of the top
+//! functions at their initial parameters (all 1); the learned parameters of the best function's
+//! best run per site over training; the lineage of the best function.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use pangaea_expr::Expr;
+use pangaea_search::{EvaluationRecord, Store, TopForm};
+use pangaea_train::ParamSnapshot;
+
+use crate::error::ReportError;
+use crate::plot;
+
+/// How many functions the shapes chart and the leaderboard show.
+const SHAPES: usize = 5;
+const LEADERBOARD: usize = 20;
+
+/// The files a report wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFiles {
+    /// `index.html`.
+    pub index: PathBuf,
+    /// `leaderboard.md`.
+    pub leaderboard: PathBuf,
+    /// Every SVG chart.
+    pub charts: Vec<PathBuf>,
+}
+
+fn write(path: PathBuf, text: &str) -> Result<PathBuf, ReportError> {
+    std::fs::write(&path, text).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn fmt_fitness(f: Option<f64>) -> String {
+    f.map_or_else(|| "—".to_owned(), |f| format!("{f:.4}"))
+}
+
+/// The best fitness of an evaluation of plain ReLU (any expression with ReLU's behaviour and
+/// no parameters), if the search ran one.
+fn relu_fitness(evaluations: &[EvaluationRecord]) -> Option<f64> {
+    let relu = Expr::parse("relu(x)").ok()?.fingerprint();
+    evaluations
+        .iter()
+        .filter(|e| {
+            Expr::parse(&e.expr)
+                .map(|x| !x.is_parametric() && x.fingerprint() == relu)
+                .unwrap_or(false)
+        })
+        .filter_map(|e| e.fitness)
+        .max_by(f64::total_cmp)
+}
+
+fn parse(what: String, text: &str) -> Result<Expr, ReportError> {
+    Expr::parse(text).map_err(|e| ReportError::Bad {
+        what,
+        message: e.to_string(),
+    })
+}
+
+/// The learned-parameter snapshots of an evaluation's result (empty when none were recorded).
+fn snapshots(e: &EvaluationRecord) -> Result<Vec<ParamSnapshot>, ReportError> {
+    let result = e.result().map_err(|message| ReportError::Bad {
+        what: format!("evaluation {} result", e.id),
+        message,
+    })?;
+    Ok(result.map(|r| r.activation_params).unwrap_or_default())
+}
+
+fn leaderboard(top: &[TopForm]) -> String {
+    let mut s = String::from(
+        "# Leaderboard\n\n| rank | candidate | generation | fitness | best version | form |\n\
+         |---:|---:|---:|---:|---|---|\n",
+    );
+    for (i, t) in top.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | `{}` | `{}` |",
+            i + 1,
+            t.candidate.id,
+            t.candidate.generation,
+            fmt_fitness(t.candidate.fitness),
+            t.best.expr,
+            t.candidate.canonical
+        );
+    }
+    s
+}
+
+/// Writes the report of `store` into `out` (created if needed).
+pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::Write {
+        path: out.to_owned(),
+        source,
+    })?;
+    let config = store.config()?;
+    let evaluations = store.evaluations()?;
+    let points = store.best_so_far()?;
+    let top = store.top_forms(LEADERBOARD)?;
+    let relu = relu_fitness(&evaluations);
+
+    let mut charts = Vec::new();
+    let mut sections = String::new();
+
+    // 1. Progress.
+    let fitness_svg = plot::fitness_svg(&points, relu)?;
+    charts.push(write(out.join("fitness.svg"), &fitness_svg)?);
+    let relu_note = match relu {
+        Some(r) => format!("ReLU's fitness (dashed): {r:.4}."),
+        None => "ReLU baseline: missing (the search did not evaluate plain <code>relu(x)</code>)."
+            .to_owned(),
+    };
+    let _ = writeln!(
+        sections,
+        "<section id=\"fitness\"><h2>Fitness over the search</h2>\
+         <p>{} finished evaluations; points: each evaluation's fitness ({}), line: best so far. \
+         {relu_note}</p>{}</section>",
+        points.len(),
+        match config.fitness {
+            pangaea_search::FitnessMetric::ValAccuracy => "validation accuracy",
+            pangaea_search::FitnessMetric::ValLoss => "negated validation loss",
+        },
+        inline(&fitness_svg)
+    );
+
+    // 2. Shapes of the top functions.
+    let mut functions = Vec::new();
+    for t in top.iter().take(SHAPES) {
+        let e = parse(format!("evaluation {}", t.best.id), &t.best.expr)?;
+        functions.push((t.best.expr.clone(), e, [1.0; 3]));
+    }
+    let shapes_svg = plot::shapes_svg(&functions)?;
+    charts.push(write(out.join("shapes.svg"), &shapes_svg)?);
+    let mut legend = String::from("<ol class=\"legend\">");
+    for (k, (label, _, _)) in functions.iter().enumerate() {
+        let c = plot::color(k);
+        let _ = write!(
+            legend,
+            "<li><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span><code>{}</code></li>",
+            c.0,
+            c.1,
+            c.2,
+            esc(label)
+        );
+    }
+    legend.push_str("</ol>");
+    let _ = writeln!(
+        sections,
+        "<section id=\"shapes\"><h2>Top functions</h2><p>f(x) and f′(x) on [−5, 5] with every \
+         parameter at its initial value 1.</p>{}{legend}</section>",
+        inline(&shapes_svg)
+    );
+
+    // 3. Learned parameters of the best function.
+    let _ = write!(
+        sections,
+        "<section id=\"params\"><h2>Learned parameters of the best function</h2>"
+    );
+    match top.first() {
+        None => sections.push_str("<p>No evaluated candidate yet.</p>"),
+        Some(best) => {
+            let snaps = snapshots(&best.best)?;
+            let mut names: Vec<String> = snaps
+                .iter()
+                .flat_map(|s| s.sites.iter().flat_map(|site| site.params.keys().cloned()))
+                .collect();
+            names.sort();
+            names.dedup();
+            let _ = write!(
+                sections,
+                "<p><code>{}</code> (evaluation {}).</p>",
+                esc(&best.best.expr),
+                best.best.id
+            );
+            if names.is_empty() {
+                sections.push_str("<p>No parameters were recorded for this run.</p>");
+            }
+            for name in names {
+                let svg = plot::params_svg(&name, &snaps)?;
+                charts.push(write(out.join(format!("params-{name}.svg")), &svg)?);
+                sections.push_str(&inline(&svg));
+            }
+        }
+    }
+    sections.push_str("</section>\n");
+
+    // 4. Lineage of the best function.
+    sections.push_str("<section id=\"lineage\"><h2>Lineage of the best function</h2>");
+    if let Some(best) = top.first() {
+        let lineage = store.lineage(best.candidate.id)?;
+        sections.push_str(
+            "<table><tr><th>generation</th><th>candidate</th><th>form</th><th>fitness</th>\
+             <th>mutation</th></tr>",
+        );
+        for c in &lineage {
+            let mutation = match (&c.mutation, &c.mutation_detail) {
+                (Some(m), Some(d)) => format!("{m}: {d}"),
+                (Some(m), None) => m.clone(),
+                _ => "initial population".to_owned(),
+            };
+            let _ = write!(
+                sections,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                c.generation,
+                c.id,
+                esc(&c.expr),
+                fmt_fitness(c.fitness),
+                esc(&mutation)
+            );
+        }
+        sections.push_str("</table>");
+    }
+    sections.push_str("</section>\n");
+
+    // 5. Leaderboard.
+    let board = leaderboard(&top);
+    let leaderboard_path = write(out.join("leaderboard.md"), &board)?;
+    sections.push_str("<section id=\"leaderboard\"><h2>Leaderboard</h2><table><tr><th>rank</th><th>candidate</th><th>fitness</th><th>best version</th></tr>");
+    for (i, t) in top.iter().enumerate() {
+        let _ = write!(
+            sections,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            i + 1,
+            t.candidate.id,
+            fmt_fitness(t.candidate.fitness),
+            esc(&t.best.expr)
+        );
+    }
+    sections.push_str(
+        "</table><p>Also in <a href=\"leaderboard.md\">leaderboard.md</a>.</p></section>\n",
+    );
+
+    let title = format!("pangaea search report — {}", store.path().display());
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>\
+         <p>{} on {}, {} epochs per evaluation; {} evaluations stored.</p>\n{sections}</body></html>\n",
+        esc(&config.training.architecture),
+        esc(&config.training.dataset.name),
+        config.training.epochs,
+        evaluations.len(),
+        t = esc(&title),
+    );
+    let index = write(out.join("index.html"), &html)?;
+    Ok(ReportFiles {
+        index,
+        leaderboard: leaderboard_path,
+        charts,
+    })
+}
+
+/// An SVG document as an inline element (without its XML declaration).
+fn inline(svg: &str) -> String {
+    let body = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    };
+    format!("<div class=\"chart\">{body}</div>")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
+h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ccc;padding-bottom:.2em}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;\
+text-align:left}.chart svg{max-width:100%;height:auto}.legend{padding-left:1.5em}\
+.swatch{display:inline-block;width:1.2em;height:.7em;margin-right:.5em}code{font-size:.95em}";

@@ -1,0 +1,178 @@
+//! A report of a small search store built in the test: the files exist and hold the expected
+//! pieces, and the page renders in a real headless browser (skipped with a notice when
+//! chromium is not installed).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use pangaea_report::write_report;
+use pangaea_search::{fake_result, InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig};
+use pangaea_search::{StopRule, Store};
+use pangaea_train::{EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
+
+/// The fake fitness, plus recorded parameters: 2 sites × 4 channels drifting over 3 epochs.
+fn evaluate(request: &EvalRequest) -> EvalResult {
+    let mut result = fake_result(request);
+    let names = ["alpha", "beta", "gamma"];
+    let used: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| request.activation.contains(n))
+        .collect();
+    if used.is_empty() {
+        return result;
+    }
+    for epoch in 0..=3usize {
+        let sites = (0..2)
+            .map(|s| {
+                let params: BTreeMap<String, Vec<f32>> = used
+                    .iter()
+                    .enumerate()
+                    .map(|(k, n)| {
+                        let v = (0..4)
+                            .map(|c| {
+                                1.0 + epoch as f32
+                                    * (0.05 * (s + 1) as f32 + 0.02 * k as f32)
+                                    * (c as f32 - 1.5)
+                            })
+                            .collect();
+                        ((*n).to_owned(), v)
+                    })
+                    .collect();
+                SiteRecord {
+                    site: format!("block{s}.act"),
+                    params,
+                }
+            })
+            .collect();
+        result
+            .activation_params
+            .push(ParamSnapshot { epoch, sites });
+    }
+    result
+}
+
+fn small_store(path: &Path) {
+    let mut config = SearchConfig::quick();
+    config.population_size = 8;
+    config.children_per_generation = 4;
+    config.versions_per_child = 2;
+    config.stop = StopRule {
+        generations: Some(2),
+        evaluations: None,
+        wall_seconds: None,
+    };
+    let mut search = Search::create(path, config).unwrap();
+    let mut executor = InProcessExecutor::new(2, evaluate);
+    search
+        .run(&mut executor, &mut NoEvents, &RunOptions::default())
+        .unwrap();
+}
+
+#[test]
+fn report_of_a_small_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("run.db");
+    small_store(&db);
+    let store = Store::open_read_only(&db).unwrap();
+    let out = dir.path().join("report");
+    let files = write_report(&store, &out).unwrap();
+
+    let html = std::fs::read_to_string(&files.index).unwrap();
+    for piece in [
+        "<h2>Fitness over the search</h2>",
+        "ReLU baseline: missing",
+        "<h2>Top functions</h2>",
+        "<h2>Learned parameters of the best function</h2>",
+        "<h2>Lineage of the best function</h2>",
+        "initial population",
+        "<svg",
+        "block1.act",
+    ] {
+        assert!(html.contains(piece), "index.html lacks {piece:?}");
+    }
+    assert!(!html.contains("<script"), "the page must not need scripts");
+    for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
+        assert!(
+            !html.contains(external),
+            "the page loads nothing from outside: {external}"
+        );
+    }
+    let board = std::fs::read_to_string(&files.leaderboard).unwrap();
+    let top = store.top_forms(1).unwrap();
+    assert!(
+        board.contains(&format!("| 1 | {} |", top[0].candidate.id)),
+        "{board}"
+    );
+    assert!(out.join("fitness.svg").exists() && out.join("shapes.svg").exists());
+    assert!(
+        files.charts.iter().any(|c| c.ends_with("params-alpha.svg")),
+        "{:?}",
+        files.charts
+    );
+    for c in &files.charts {
+        let svg = std::fs::read_to_string(c).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{}",
+            c.display()
+        );
+    }
+
+    screenshot(&files.index);
+}
+
+/// Renders the page with headless chromium into a PNG and checks it is a real image.
+fn screenshot(index: &Path) {
+    let browser = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(browser) = browser else {
+        eprintln!("NOTICE: chromium not found; skipping the headless-browser check of the report");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let png = std::env::temp_dir().join("pangaea-report-screenshot.png");
+    let _ = std::fs::remove_file(&png);
+    let status = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1280,2000")
+        .arg(format!("file://{}", index.display()))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
+    // Keep a copy of the page next to the screenshot for people to look at.
+    let keep = std::env::temp_dir().join("pangaea-report-example");
+    let _ = std::fs::remove_dir_all(&keep);
+    std::fs::create_dir_all(&keep).unwrap();
+    for entry in std::fs::read_dir(index.parent().unwrap()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+    }
+    eprintln!("screenshot: {}", png.display());
+}

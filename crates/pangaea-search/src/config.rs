@@ -1,0 +1,457 @@
+//! [`SearchConfig`]: everything that defines a search (METHOD.md §3–§5), read from TOML.
+//!
+//! Every field has a documented default, unknown fields are refused, and errors name the field
+//! (`selection.temperature`). The training recipe of a fitness evaluation is an
+//! [`EvalRequest`] template (`[training]`): the search only fills in the activation and the
+//! label, so dataset, data directory, architecture, epochs, subsets, learning rate and batch size
+//! all live there.
+//!
+//! Two presets: [`SearchConfig::quick`] (Fashion-MNIST, the tiny net, a training subset, about
+//! 15 minutes on 2 cores for ≥ 50 candidates) and [`SearchConfig::paper`] (CIFAR-100, WRN-10-4,
+//! paper-scale for a GPU).
+
+use std::path::Path;
+
+use pangaea_expr::{MutationWeights, OperatorSet, Operators};
+use pangaea_train::EvalRequest;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SearchError;
+
+/// The whole definition of a search. Two searches with equal configurations (the executor
+/// aside) produce the same candidates and the same final population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Seed of everything random in the search (initial forms, selection, mutation,
+    /// parametrization). Default: 0.
+    pub seed: u64,
+    /// The evaluation request every candidate version is trained with; the search sets
+    /// `activation` and `label`. Default: the tiny net's recipe ([`EvalRequest::recipe`]).
+    pub training: EvalRequest,
+    /// Forms kept from one generation to the next, and the size of the initial population
+    /// (METHOD.md §3). Default: 64.
+    pub population_size: usize,
+    /// New (valid, not duplicate) forms per generation. Default: 16.
+    pub children_per_generation: usize,
+    /// Parametric versions trained per new form; the best stands for the form (METHOD.md §3).
+    /// Default: 3.
+    pub versions_per_child: usize,
+    /// Most parameters (α, β, γ) in a version. Default: 3.
+    pub max_params: usize,
+    /// Most nodes in a form; mutations that would exceed it are not drawn. Default: 16.
+    pub max_expr_size: usize,
+    /// Operators the search draws from. Default: PANGAEA's 27 unary and 7 binary operators.
+    pub operators: OperatorSet,
+    /// Relative probabilities of the four mutations. Default: uniform.
+    pub mutation_weights: MutationWeights,
+    /// How parents are chosen. Default: softmax over ranks, temperature 0.25.
+    pub selection: Selection,
+    /// Which number of a result is the fitness. Default: `val_accuracy`.
+    pub fitness: FitnessMetric,
+    /// When to stop. Default: after 10 generations.
+    pub stop: StopRule,
+    /// Where evaluations run. Default: local, one worker, one hour per evaluation.
+    pub executor: ExecutorConfig,
+}
+
+/// Parent selection (METHOD.md §3: probability increasing in fitness).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Selection {
+    /// Softmax over ranks: the form of rank r (0 = best) of n is drawn with probability
+    /// ∝ exp(−(r / n) / temperature). At 0.25 the best form is e⁴ ≈ 55 times as likely as the
+    /// worst, whatever the population size.
+    RankSoftmax {
+        /// Temperature, > 0; lower is greedier.
+        temperature: f64,
+    },
+    /// Draw `size` forms uniformly (with replacement); the fittest is the parent.
+    Tournament {
+        /// Tournament size, ≥ 1.
+        size: usize,
+    },
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection::RankSoftmax { temperature: 0.25 }
+    }
+}
+
+/// The result field a form is ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitnessMetric {
+    /// Validation accuracy, higher is better (the paper's choice).
+    #[default]
+    ValAccuracy,
+    /// Validation loss, lower is better: the fitness is its negation (GECCO 2020).
+    ValLoss,
+}
+
+/// When the search stops; any combination, the first reached wins. Limits are checked between
+/// generations (a started generation is finished), so the stopping point is deterministic for
+/// generations and evaluations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StopRule {
+    /// Generations of children after the initial population. Default: 10 when no limit is
+    /// given at all, else none.
+    pub generations: Option<usize>,
+    /// Finished evaluations (trained or taken from a cache). Default: none.
+    pub evaluations: Option<usize>,
+    /// Wall time in seconds, summed over resumed runs. Default: none.
+    pub wall_seconds: Option<f64>,
+}
+
+/// Where evaluations run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecutorConfig {
+    /// `pangaea worker` child processes on this machine.
+    Local {
+        /// Worker processes at once; one per core is right for CPU training. Default: 1.
+        workers: usize,
+        /// Seconds one evaluation may take before its worker is killed and it is recorded as
+        /// failed with reason "time limit". Default: 3600.
+        time_limit_seconds: f64,
+    },
+    /// FOR TESTS AND DEMOS ONLY: no training; the fitness is a deterministic function of the
+    /// expression ([`crate::fake_result`]), computed in-process by `workers` threads.
+    Fake {
+        /// Threads. Default: 1.
+        workers: usize,
+    },
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        ExecutorConfig::Local {
+            workers: 1,
+            time_limit_seconds: 3600.0,
+        }
+    }
+}
+
+impl ExecutorConfig {
+    /// The number of evaluations that run at once.
+    pub fn workers(&self) -> usize {
+        match self {
+            ExecutorConfig::Local { workers, .. } | ExecutorConfig::Fake { workers } => *workers,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            seed: 0,
+            training: EvalRequest::recipe("tiny"),
+            population_size: 64,
+            children_per_generation: 16,
+            versions_per_child: 3,
+            max_params: 3,
+            max_expr_size: 16,
+            operators: OperatorSet::default(),
+            mutation_weights: MutationWeights::default(),
+            selection: Selection::default(),
+            fitness: FitnessMetric::default(),
+            stop: StopRule::default(),
+            executor: ExecutorConfig::default(),
+        }
+    }
+}
+
+/// Names of the presets, for help texts.
+pub const PRESETS: [&str; 2] = ["quick", "paper"];
+
+impl SearchConfig {
+    /// A preset by name (`quick`, `paper`).
+    pub fn preset(name: &str) -> Option<SearchConfig> {
+        match name {
+            "quick" => Some(Self::quick()),
+            "paper" => Some(Self::paper()),
+            _ => None,
+        }
+    }
+
+    /// Fashion-MNIST, the tiny net, one epoch on 3,000 training images, 1,000 validation
+    /// images: about 5–10 s per evaluation on one core. Population 16, 8 children per
+    /// generation, 3 versions each, 5 generations: 56 forms, ≤ 168 evaluations, about 10–14
+    /// minutes with 2 workers; a 15-minute wall limit caps it. Tune `training.epochs`,
+    /// `training.dataset.limit_train` and `stop` here when the timings change.
+    pub fn quick() -> SearchConfig {
+        let mut training = EvalRequest::recipe("tiny");
+        training.epochs = 1;
+        training.dataset.name = "fashion-mnist".to_owned();
+        training.dataset.limit_train = Some(3_000);
+        training.dataset.limit_val = Some(1_000);
+        training.dataset.augment = false;
+        training.record.activation_params_every = 0;
+        SearchConfig {
+            training,
+            population_size: 16,
+            children_per_generation: 8,
+            versions_per_child: 3,
+            stop: StopRule {
+                generations: Some(5),
+                evaluations: None,
+                wall_seconds: Some(15.0 * 60.0),
+            },
+            executor: ExecutorConfig::Local {
+                workers: 2,
+                time_limit_seconds: 120.0,
+            },
+            ..SearchConfig::default()
+        }
+    }
+
+    /// CIFAR-100 and WRN-10-4 with METHOD.md §5's recipe (SGD, Nesterov, lr 0.1, cosine,
+    /// batch 128, augmentation), 30 epochs per fitness evaluation, population 64, 16 children
+    /// per generation, 3 versions each, 50 generations: paper scale, for a GPU.
+    pub fn paper() -> SearchConfig {
+        let mut training = EvalRequest::recipe("wrn-10-4");
+        training.epochs = 30;
+        training.dataset.name = "cifar100".to_owned();
+        SearchConfig {
+            training,
+            stop: StopRule {
+                generations: Some(50),
+                evaluations: None,
+                wall_seconds: None,
+            },
+            executor: ExecutorConfig::Local {
+                workers: 1,
+                time_limit_seconds: 6.0 * 3600.0,
+            },
+            ..SearchConfig::default()
+        }
+    }
+
+    /// Parses TOML text; errors name the field. The result is [`check`](Self::check)ed.
+    pub fn from_toml(text: &str) -> Result<SearchConfig, SearchError> {
+        let de = toml::Deserializer::new(text);
+        let config: SearchConfig =
+            serde_path_to_error::deserialize(de).map_err(|e| SearchError::Config {
+                file: None,
+                message: format!("at `{}`: {}", e.path(), e.inner().message().trim()),
+            })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Reads a TOML file; errors name the file and the field.
+    pub fn read(path: &Path) -> Result<SearchConfig, SearchError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SearchError::Io {
+            path: path.to_owned(),
+            doing: "read the configuration",
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|e| match e {
+            SearchError::Config { message, .. } => SearchError::Config {
+                file: Some(path.to_owned()),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// The configuration as JSON (how the store keeps it).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a search configuration serializes")
+    }
+
+    /// Parses the JSON written by [`to_json`](Self::to_json).
+    pub fn from_json(text: &str) -> Result<SearchConfig, SearchError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| SearchError::Config {
+            file: None,
+            message: format!("at `{}`: {}", e.path(), e.inner()),
+        })
+    }
+
+    /// The stopping rule with its default filled in: 10 generations when no limit is given.
+    pub fn effective_stop(&self) -> StopRule {
+        let s = &self.stop;
+        if s.generations.is_none() && s.evaluations.is_none() && s.wall_seconds.is_none() {
+            StopRule {
+                generations: Some(10),
+                ..StopRule::default()
+            }
+        } else {
+            s.clone()
+        }
+    }
+
+    /// The operator set, resolved.
+    pub fn resolved_operators(&self) -> Result<Operators, SearchError> {
+        let ops = self.operators.resolve().map_err(|e| SearchError::Field {
+            field: "operators".to_owned(),
+            expected: format!("known operator names ({e})"),
+        })?;
+        if ops.unary.is_empty() {
+            return Err(field("operators.unary", "at least one unary operator"));
+        }
+        Ok(ops)
+    }
+
+    /// Checks the values serde cannot: sizes ≥ 1, ranges, operator names, the training
+    /// template.
+    pub fn check(&self) -> Result<(), SearchError> {
+        if self.population_size == 0 {
+            return Err(field("population_size", "at least 1"));
+        }
+        if self.children_per_generation == 0 {
+            return Err(field("children_per_generation", "at least 1"));
+        }
+        if self.versions_per_child == 0 {
+            return Err(field("versions_per_child", "at least 1"));
+        }
+        if !(1..=pangaea_expr::MAX_PARAMS).contains(&self.max_params) {
+            return Err(field("max_params", "1, 2 or 3"));
+        }
+        if self.max_expr_size < 5 {
+            return Err(field(
+                "max_expr_size",
+                "at least 5 (the size of the initial shapes)",
+            ));
+        }
+        self.resolved_operators()?;
+        let w = &self.mutation_weights;
+        for (name, v) in [
+            ("insert", w.insert),
+            ("remove", w.remove),
+            ("change", w.change),
+            ("regenerate", w.regenerate),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(field(
+                    &format!("mutation_weights.{name}"),
+                    "a finite number ≥ 0",
+                ));
+            }
+        }
+        if w.insert + w.remove + w.change + w.regenerate <= 0.0 {
+            return Err(field("mutation_weights", "at least one positive weight"));
+        }
+        match self.selection {
+            Selection::RankSoftmax { temperature }
+                if !(temperature.is_finite() && temperature > 0.0) =>
+            {
+                return Err(field("selection.temperature", "a finite number > 0"));
+            }
+            Selection::Tournament { size: 0 } => {
+                return Err(field("selection.size", "at least 1"));
+            }
+            _ => {}
+        }
+        if let Some(s) = self.stop.wall_seconds {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(field("stop.wall_seconds", "a finite number > 0"));
+            }
+        }
+        if self.executor.workers() == 0 {
+            return Err(field("executor.workers", "at least 1"));
+        }
+        if let ExecutorConfig::Local {
+            time_limit_seconds, ..
+        } = self.executor
+        {
+            if !(time_limit_seconds.is_finite() && time_limit_seconds > 0.0) {
+                return Err(field("executor.time_limit_seconds", "a finite number > 0"));
+            }
+        }
+        self.training.check().map_err(|e| SearchError::Field {
+            field: "training".to_owned(),
+            expected: format!("a valid evaluation request ({e})"),
+        })?;
+        Ok(())
+    }
+}
+
+fn field(name: &str, expected: &str) -> SearchError {
+    SearchError::Field {
+        field: name.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_presets_are_valid() {
+        SearchConfig::default().check().unwrap();
+        SearchConfig::quick().check().unwrap();
+        SearchConfig::paper().check().unwrap();
+        assert_eq!(SearchConfig::default().population_size, 64);
+        assert_eq!(SearchConfig::default().versions_per_child, 3);
+        assert_eq!(SearchConfig::quick().training.dataset.name, "fashion-mnist");
+        assert_eq!(SearchConfig::paper().training.architecture, "wrn-10-4");
+    }
+
+    #[test]
+    fn toml_sets_nested_fields() {
+        let config = SearchConfig::from_toml(
+            r#"
+            seed = 7
+            population_size = 8
+            fitness = "val_loss"
+            [training]
+            architecture = "tiny"
+            epochs = 2
+            [training.dataset]
+            name = "synthetic"
+            [selection]
+            kind = "tournament"
+            size = 3
+            [stop]
+            evaluations = 40
+            [executor]
+            kind = "fake"
+            workers = 3
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.seed, 7);
+        assert_eq!(config.training.epochs, 2);
+        assert_eq!(config.selection, Selection::Tournament { size: 3 });
+        assert_eq!(config.fitness, FitnessMetric::ValLoss);
+        assert_eq!(config.executor, ExecutorConfig::Fake { workers: 3 });
+        assert_eq!(config.stop.evaluations, Some(40));
+        assert_eq!(config.children_per_generation, 16);
+        let back = SearchConfig::from_json(&config.to_json()).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_named() {
+        let err = SearchConfig::from_toml("[selection]\nkind = \"rank_softmax\"\ntemprature = 1.0")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("temprature"), "{err}");
+        let err = SearchConfig::from_toml("[training]\nepochs = \"many\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("training.epochs"), "{err}");
+        let err = SearchConfig::from_toml("max_params = 4")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`max_params`"), "{err}");
+        let err = SearchConfig::from_toml("[operators]\nunary = [\"tanh\", \"nope\"]\nbinary = []")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn no_stop_limit_means_ten_generations() {
+        let c = SearchConfig::default();
+        assert_eq!(c.effective_stop().generations, Some(10));
+        let mut c = SearchConfig::default();
+        c.stop.evaluations = Some(5);
+        assert_eq!(c.effective_stop().generations, None);
+    }
+}

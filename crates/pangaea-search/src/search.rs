@@ -1,0 +1,546 @@
+//! [`Search`]: the coordinator of the evolutionary loop (METHOD.md §3).
+//!
+//! Generation 0 draws random forms of the two initial shapes; generation g ≥ 1 selects parents
+//! from the population of generation g − 1 and mutates them. Each new form is validated
+//! (rejected ones are stored with the reason and never trained), deduplicated against every
+//! earlier form by canonical text and fingerprint (a duplicate is stored as such and inherits
+//! its original's fitness), and parametrized into `versions_per_child` versions, each one
+//! evaluation. Drawing stops once the generation has `population_size` (generation 0) or
+//! `children_per_generation` new forms, or after 20 times as many draws.
+//!
+//! A generation is *planned* in full (every candidate and request) and stored in one
+//! transaction before any evaluation runs; results are stored as they arrive, in any order; the
+//! generation *ends* when all its evaluations are stored: each new form's fitness is its best
+//! version's, and the best `population_size` forms of the previous population and the new forms
+//! survive (ties broken by candidate order). The RNG of generation g is ChaCha8 seeded with the
+//! configuration's seed on stream g, so a plan depends only on the configuration and the
+//! stored population: the same configuration gives the same candidates and the same final
+//! population whatever the number of workers, the order of arrival, or where a run was killed
+//! and resumed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use pangaea_expr::{mutate, parametrize, random_initial, Expr, Operators};
+use pangaea_train::EvalRequest;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::cache::Cache;
+use crate::config::SearchConfig;
+use crate::error::SearchError;
+use crate::event::{EventSink, SearchEvent, StopReason};
+use crate::executor::{Executor, Job};
+use crate::fitness::{compare_best_first, fitness};
+use crate::selection::select_parent;
+use crate::store::{
+    CandidateRecord, CandidateState, DuplicateOf, FinishedEvaluation, NewCandidate, Store,
+};
+
+/// How many draws a generation may make per new form it needs before it gives up.
+const DRAWS_PER_FORM: usize = 20;
+
+/// Options of one run of the coordinator.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOptions {
+    /// Stop (as if killed) after this many evaluations have been stored in this run, leaving
+    /// the rest in flight; the store can be resumed. For tests of `--resume`.
+    pub stop_after_evaluations: Option<usize>,
+}
+
+/// The RNG of generation `generation` of a search seeded with `seed`.
+pub fn generation_rng(seed: u64, generation: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(generation as u64);
+    rng
+}
+
+/// A search bound to its store.
+#[derive(Debug)]
+pub struct Search {
+    store: Store,
+    config: SearchConfig,
+    ops: Operators,
+    cache: Option<Cache>,
+    resumed: bool,
+}
+
+impl Search {
+    /// Starts a new search in a new store file.
+    pub fn create(path: &Path, config: SearchConfig) -> Result<Search, SearchError> {
+        config.check()?;
+        let ops = config.resolved_operators()?;
+        let store = Store::create(path, &config)?;
+        Ok(Search {
+            store,
+            config,
+            ops,
+            cache: None,
+            resumed: false,
+        })
+    }
+
+    /// Continues the search of an existing store with its stored configuration.
+    pub fn resume(path: &Path) -> Result<Search, SearchError> {
+        let store = Store::open(path)?;
+        let config = store.config()?;
+        config.check()?;
+        let ops = config.resolved_operators()?;
+        Ok(Search {
+            store,
+            config,
+            ops,
+            cache: None,
+            resumed: true,
+        })
+    }
+
+    /// Reuses (and fills) a cache of results shared with other searches.
+    pub fn with_cache(mut self, cache: Cache) -> Search {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SearchConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs until the stopping rule holds (or `options` stops it early), writing every step to
+    /// the store and reporting to `events`.
+    pub fn run(
+        &mut self,
+        executor: &mut dyn Executor,
+        events: &mut dyn EventSink,
+        options: &RunOptions,
+    ) -> Result<StopReason, SearchError> {
+        let session = Instant::now();
+        let elapsed_before = self.store.elapsed_seconds()?;
+        let stop = self.config.effective_stop();
+        events.event(&SearchEvent::SearchStarted {
+            store: self.store.path().to_owned(),
+            resumed: self.resumed,
+            evaluations_done: self.store.finished_evaluations()?,
+            generation_limit: stop.generations,
+            evaluation_limit: stop.evaluations,
+        });
+        let mut stored_this_run = 0usize;
+        loop {
+            let finished = self.store.last_finished_generation()?;
+            let generation = finished.map_or(0, |f| f + 1);
+            let planned = self.store.last_planned_generation()?;
+            if planned.is_none_or(|p| p < generation) {
+                if let Some(f) = finished {
+                    let elapsed = elapsed_before + session.elapsed().as_secs_f64();
+                    if let Some(reason) = self.stop_reason(f, elapsed)? {
+                        self.finish_event(events, reason, Some(f))?;
+                        return Ok(reason);
+                    }
+                }
+                let plan = self.plan(generation)?;
+                let ids = self.store.insert_plan(generation, &plan)?;
+                for (c, id) in plan.iter().zip(&ids) {
+                    match c.state {
+                        CandidateState::Rejected => events.event(&SearchEvent::CandidateRejected {
+                            candidate: *id,
+                            expr: c.expr.clone(),
+                            reason: c.reason.clone().unwrap_or_default(),
+                        }),
+                        CandidateState::Duplicate => {
+                            let original = match c.duplicate_of {
+                                Some(DuplicateOf::Stored(o)) => o,
+                                Some(DuplicateOf::InPlan(i)) => ids[i],
+                                None => 0,
+                            };
+                            events.event(&SearchEvent::CandidateDuplicate {
+                                candidate: *id,
+                                expr: c.expr.clone(),
+                                original,
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let candidates = self.store.generation_candidates(generation)?;
+            let pending: Vec<_> = self
+                .store
+                .generation_evaluations(generation)?
+                .into_iter()
+                .filter(|e| !e.is_finished())
+                .collect();
+            events.event(&SearchEvent::GenerationStarted {
+                generation,
+                candidates: candidates.len(),
+                evaluations: pending.len(),
+            });
+            let mut jobs = Vec::new();
+            let mut info = HashMap::new();
+            for e in pending {
+                let request = e.request().map_err(|message| SearchError::StoredJson {
+                    path: self.store.path().to_owned(),
+                    what: "request",
+                    row: e.id,
+                    message,
+                })?;
+                info.insert(e.id, (e.candidate, e.expr.clone(), request.clone()));
+                let cached = match &self.cache {
+                    Some(cache) => cache.get(&request)?,
+                    None => None,
+                };
+                match cached {
+                    Some(result) => {
+                        let finished = FinishedEvaluation {
+                            id: e.id,
+                            fitness: fitness(self.config.fitness, &result),
+                            wall_seconds: result.wall_seconds,
+                            result,
+                            attempts: 0,
+                            source: "cache",
+                        };
+                        self.store.record_evaluation(&finished)?;
+                        events.event(&finished_event(&finished, e.candidate, &e.expr, true));
+                        stored_this_run += 1;
+                        if options
+                            .stop_after_evaluations
+                            .is_some_and(|k| stored_this_run >= k)
+                        {
+                            self.finish_event(
+                                events,
+                                StopReason::Interrupted,
+                                finished_gen(generation),
+                            )?;
+                            return Ok(StopReason::Interrupted);
+                        }
+                    }
+                    None => jobs.push(Job { id: e.id, request }),
+                }
+            }
+            let events_cell = RefCell::new(&mut *events);
+            let store = &mut self.store;
+            let cache = &self.cache;
+            let metric = self.config.fitness;
+            let completed = executor.run_batch(
+                jobs,
+                &mut |job| {
+                    let (candidate, expr, _) = &info[&job.id];
+                    events_cell
+                        .borrow_mut()
+                        .event(&SearchEvent::EvaluationSubmitted {
+                            evaluation: job.id,
+                            candidate: *candidate,
+                            expr: expr.clone(),
+                        });
+                    Ok(())
+                },
+                &mut |outcome| {
+                    let (candidate, expr, request) = info.get(&outcome.id).ok_or_else(|| {
+                        SearchError::Executor(format!(
+                            "the executor returned an unknown evaluation {}",
+                            outcome.id
+                        ))
+                    })?;
+                    let finished = FinishedEvaluation {
+                        id: outcome.id,
+                        fitness: fitness(metric, &outcome.result),
+                        result: outcome.result,
+                        wall_seconds: outcome.wall_seconds,
+                        attempts: outcome.attempts,
+                        source: "executor",
+                    };
+                    store.record_evaluation(&finished)?;
+                    if let Some(cache) = cache {
+                        cache.put(request, &finished.result)?;
+                    }
+                    events_cell
+                        .borrow_mut()
+                        .event(&finished_event(&finished, *candidate, expr, false));
+                    stored_this_run += 1;
+                    Ok(options
+                        .stop_after_evaluations
+                        .is_none_or(|k| stored_this_run < k))
+                },
+            )?;
+            if !completed {
+                self.finish_event(events, StopReason::Interrupted, finished_gen(generation))?;
+                return Ok(StopReason::Interrupted);
+            }
+            let new_forms =
+                self.end_generation(generation, elapsed_before + session.elapsed().as_secs_f64())?;
+            let best = self.best_of_population(generation)?;
+            events.event(&SearchEvent::GenerationFinished {
+                generation,
+                best,
+                evaluations_done: self.store.finished_evaluations()?,
+            });
+            if new_forms == 0 && generation > 0 {
+                self.finish_event(events, StopReason::Exhausted, Some(generation))?;
+                return Ok(StopReason::Exhausted);
+            }
+        }
+    }
+
+    fn stop_reason(
+        &self,
+        finished: usize,
+        elapsed: f64,
+    ) -> Result<Option<StopReason>, SearchError> {
+        let stop = self.config.effective_stop();
+        if stop.generations.is_some_and(|g| finished >= g) {
+            return Ok(Some(StopReason::Generations));
+        }
+        if let Some(limit) = stop.evaluations {
+            if self.store.finished_evaluations()? >= limit {
+                return Ok(Some(StopReason::Evaluations));
+            }
+        }
+        if stop.wall_seconds.is_some_and(|w| elapsed >= w) {
+            return Ok(Some(StopReason::WallTime));
+        }
+        Ok(None)
+    }
+
+    fn finish_event(
+        &self,
+        events: &mut dyn EventSink,
+        reason: StopReason,
+        generation: Option<usize>,
+    ) -> Result<(), SearchError> {
+        let best = match generation {
+            Some(g) => self.best_of_population(g)?,
+            None => None,
+        };
+        events.event(&SearchEvent::SearchFinished {
+            reason,
+            generation,
+            evaluations_done: self.store.finished_evaluations()?,
+            best,
+        });
+        Ok(())
+    }
+
+    fn best_of_population(
+        &self,
+        generation: usize,
+    ) -> Result<Option<(i64, String, f64)>, SearchError> {
+        let Some(first) = self.store.population(generation)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let (Some(f), Some(c)) = (first.fitness, self.store.candidate(first.candidate)?) else {
+            return Ok(None);
+        };
+        Ok(Some((c.id, c.expr, f)))
+    }
+
+    /// Plans generation `generation`: the candidates, with their versions' requests.
+    fn plan(&self, generation: usize) -> Result<Vec<NewCandidate>, SearchError> {
+        let mut rng = generation_rng(self.config.seed, generation);
+        let mut by_canonical: HashMap<String, DuplicateOf> = HashMap::new();
+        let mut by_fingerprint: HashMap<String, DuplicateOf> = HashMap::new();
+        for c in self.store.candidates()? {
+            if matches!(c.state, CandidateState::Pending | CandidateState::Evaluated) {
+                by_canonical
+                    .entry(c.canonical)
+                    .or_insert(DuplicateOf::Stored(c.id));
+                by_fingerprint
+                    .entry(c.fingerprint)
+                    .or_insert(DuplicateOf::Stored(c.id));
+            }
+        }
+        let (target, parents) = if generation == 0 {
+            (self.config.population_size, Vec::new())
+        } else {
+            let mut parents = Vec::new();
+            for m in self.store.population(generation - 1)? {
+                let c =
+                    self.store
+                        .candidate(m.candidate)?
+                        .ok_or_else(|| SearchError::NotAStore {
+                            path: self.store.path().to_owned(),
+                            message: format!("population names missing candidate {}", m.candidate),
+                        })?;
+                let expr = self.parse_stored(&c)?;
+                parents.push((c.id, expr));
+            }
+            if parents.is_empty() {
+                return Ok(Vec::new());
+            }
+            (self.config.children_per_generation, parents)
+        };
+        let mut plan: Vec<NewCandidate> = Vec::new();
+        let mut accepted = 0;
+        for _ in 0..DRAWS_PER_FORM * target {
+            if accepted == target {
+                break;
+            }
+            let (form, parent, mutation, detail) = if generation == 0 {
+                (random_initial(&self.ops, &mut rng), None, None, None)
+            } else {
+                let index = select_parent(&self.config.selection, parents.len(), &mut rng);
+                let (parent_id, parent) = &parents[index];
+                let Ok(outcome) = mutate(
+                    parent,
+                    &self.ops,
+                    self.config.max_expr_size,
+                    &self.config.mutation_weights,
+                    &mut rng,
+                ) else {
+                    continue;
+                };
+                (
+                    outcome.expr,
+                    Some(*parent_id),
+                    Some(outcome.mutation.name().to_owned()),
+                    Some(outcome.detail),
+                )
+            };
+            let form = form.without_params();
+            let canonical = form.canonical_text();
+            let fingerprint = form.fingerprint().to_string();
+            let mut candidate = NewCandidate {
+                expr: form.to_string(),
+                canonical: canonical.clone(),
+                fingerprint: fingerprint.clone(),
+                parent,
+                mutation,
+                mutation_detail: detail,
+                state: CandidateState::Pending,
+                reason: None,
+                duplicate_of: None,
+                versions: Vec::new(),
+            };
+            if let Err(rejection) = form.validate() {
+                candidate.state = CandidateState::Rejected;
+                candidate.reason = Some(format!("{}: {rejection}", rejection.code()));
+            } else if let Some(original) = by_canonical
+                .get(&canonical)
+                .or_else(|| by_fingerprint.get(&fingerprint))
+            {
+                candidate.state = CandidateState::Duplicate;
+                candidate.duplicate_of = Some(*original);
+                candidate.reason = Some(
+                    if by_canonical.contains_key(&canonical) {
+                        "same canonical form"
+                    } else {
+                        "same fingerprint"
+                    }
+                    .to_owned(),
+                );
+            } else {
+                let index = plan.len();
+                for (v, version) in parametrize(
+                    &form,
+                    self.config.versions_per_child,
+                    self.config.max_params,
+                    &mut rng,
+                )
+                .into_iter()
+                .enumerate()
+                {
+                    let mut request: EvalRequest = self.config.training.clone();
+                    request.activation = version.to_string();
+                    request.label = Some(format!("g{generation}-c{index}-v{v}"));
+                    candidate.versions.push((
+                        version.to_string(),
+                        serde_json::to_string(&request).expect("requests serialize"),
+                    ));
+                }
+                by_canonical.insert(canonical, DuplicateOf::InPlan(index));
+                by_fingerprint
+                    .entry(fingerprint)
+                    .or_insert(DuplicateOf::InPlan(index));
+                accepted += 1;
+            }
+            plan.push(candidate);
+        }
+        Ok(plan)
+    }
+
+    fn parse_stored(&self, c: &CandidateRecord) -> Result<Expr, SearchError> {
+        Expr::parse(&c.expr).map_err(|e| SearchError::NotAStore {
+            path: self.store.path().to_owned(),
+            message: format!("candidate {} has an unparsable expression: {e}", c.id),
+        })
+    }
+
+    /// Ends a generation whose evaluations are all stored; returns how many new forms it had.
+    fn end_generation(&mut self, generation: usize, elapsed: f64) -> Result<usize, SearchError> {
+        let candidates = self.store.generation_candidates(generation)?;
+        let evaluations = self.store.generation_evaluations(generation)?;
+        let mut fitness_of: HashMap<i64, (Option<f64>, Option<i64>)> = HashMap::new();
+        let mut updates = Vec::new();
+        let mut new_forms = Vec::new();
+        for c in &candidates {
+            if c.state != CandidateState::Pending && c.state != CandidateState::Evaluated {
+                continue;
+            }
+            let mut best: (Option<f64>, Option<i64>) = (None, None);
+            for e in evaluations.iter().filter(|e| e.candidate == c.id) {
+                if best.1.is_none()
+                    || compare_best_first(e.fitness, best.0) == std::cmp::Ordering::Less
+                {
+                    best = (e.fitness, Some(e.id));
+                }
+            }
+            fitness_of.insert(c.id, best);
+            updates.push((c.id, best.0, best.1));
+            new_forms.push((c.id, best.0));
+        }
+        for c in &candidates {
+            if c.state != CandidateState::Duplicate {
+                continue;
+            }
+            let Some(original) = c.duplicate_of else {
+                continue;
+            };
+            let inherited = match fitness_of.get(&original) {
+                Some(f) => *f,
+                None => {
+                    let o = self.store.candidate(original)?;
+                    o.map_or((None, None), |o| (o.fitness, o.best_evaluation))
+                }
+            };
+            updates.push((c.id, inherited.0, inherited.1));
+        }
+        let mut pool: Vec<(i64, Option<f64>)> = if generation == 0 {
+            Vec::new()
+        } else {
+            self.store
+                .population(generation - 1)?
+                .into_iter()
+                .map(|m| (m.candidate, m.fitness))
+                .collect()
+        };
+        let count = new_forms.len();
+        pool.extend(new_forms);
+        pool.sort_by(|a, b| compare_best_first(a.1, b.1).then(a.0.cmp(&b.0)));
+        pool.truncate(self.config.population_size);
+        self.store
+            .finish_generation(generation, &updates, &pool, elapsed)?;
+        Ok(count)
+    }
+}
+
+fn finished_gen(generation: usize) -> Option<usize> {
+    generation.checked_sub(1)
+}
+
+fn finished_event(f: &FinishedEvaluation, candidate: i64, expr: &str, cached: bool) -> SearchEvent {
+    SearchEvent::EvaluationFinished {
+        evaluation: f.id,
+        candidate,
+        expr: expr.to_owned(),
+        status: f.result.status.name().to_owned(),
+        reason: f.result.reason.clone(),
+        fitness: f.fitness,
+        cached,
+        wall_seconds: f.wall_seconds,
+    }
+}

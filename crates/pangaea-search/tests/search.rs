@@ -1,0 +1,385 @@
+//! The search end to end with the in-process executor and the fake fitness: store round trip,
+//! schema refusal, determinism, rejection and dedup, resume, cache.
+
+use std::path::Path;
+
+use pangaea_search::{
+    fake_result, Cache, CandidateState, ExecutorConfig, InProcessExecutor, NoEvents, RunOptions,
+    Search, SearchConfig, SearchError, SearchEvent, StopReason, StopRule, Store,
+};
+use pangaea_train::{EvalRequest, EvalResult};
+
+fn config(seed: u64) -> SearchConfig {
+    let mut c = SearchConfig {
+        seed,
+        population_size: 8,
+        children_per_generation: 4,
+        versions_per_child: 2,
+        stop: StopRule {
+            generations: Some(4),
+            ..StopRule::default()
+        },
+        executor: ExecutorConfig::Fake { workers: 1 },
+        ..SearchConfig::default()
+    };
+    c.training.epochs = 1;
+    c
+}
+
+/// Everything that must be identical between equivalent runs: the candidate sequence (form,
+/// state, parent, mutation, fitness) and the population of every generation.
+type Fingerprint = (
+    Vec<(
+        String,
+        &'static str,
+        Option<i64>,
+        Option<String>,
+        Option<u64>,
+    )>,
+    Vec<Vec<(i64, Option<u64>)>>,
+);
+
+fn summary(path: &Path) -> Fingerprint {
+    let store = Store::open_read_only(path).unwrap();
+    let candidates = store
+        .candidates()
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            (
+                c.expr,
+                c.state.name(),
+                c.parent,
+                c.mutation_detail,
+                c.fitness.map(f64::to_bits),
+            )
+        })
+        .collect();
+    let last = store.last_finished_generation().unwrap().unwrap();
+    let populations = (0..=last)
+        .map(|g| {
+            store
+                .population(g)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
+                .collect()
+        })
+        .collect();
+    (candidates, populations)
+}
+
+fn run(path: &Path, config: SearchConfig, workers: usize, shuffle: Option<u64>) -> StopReason {
+    let mut search = Search::create(path, config).unwrap();
+    let mut ex = InProcessExecutor::new(workers, fake_result);
+    if let Some(seed) = shuffle {
+        ex = ex.with_shuffled_arrival(seed);
+    }
+    search
+        .run(&mut ex, &mut NoEvents, &RunOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn store_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let config = config(1);
+    assert_eq!(run(&path, config.clone(), 2, None), StopReason::Generations);
+    let store = Store::open_read_only(&path).unwrap();
+    assert_eq!(store.config().unwrap(), config);
+    assert_eq!(store.last_finished_generation().unwrap(), Some(4));
+    let evaluations = store.evaluations().unwrap();
+    assert!(!evaluations.is_empty());
+    for e in &evaluations {
+        let request: EvalRequest = e.request().unwrap();
+        assert_eq!(request.activation, e.expr);
+        assert_eq!(request.epochs, 1);
+        let result: EvalResult = e.result().unwrap().unwrap();
+        assert_eq!(result, fake_result(&request), "evaluation {}", e.id);
+        assert_eq!(e.status.as_deref(), Some(result.status.name()));
+        assert_eq!(e.source.as_deref(), Some("executor"));
+    }
+    // best so far is monotone and ends at the best evaluation.
+    let curve = store.best_so_far().unwrap();
+    assert_eq!(curve.len(), evaluations.len());
+    assert!(curve.windows(2).all(|w| w[1].best >= w[0].best));
+    let best_fitness = evaluations
+        .iter()
+        .filter_map(|e| e.fitness)
+        .fold(f64::MIN, f64::max);
+    assert_eq!(curve.last().unwrap().best, Some(best_fitness));
+    // The top form is the population's best, and its version is its best evaluation.
+    let top = store.top_forms(3).unwrap();
+    assert_eq!(top.len(), 3);
+    let population = store.final_population().unwrap();
+    assert_eq!(population.len(), 8);
+    assert_eq!(top[0].candidate.id, population[0].candidate);
+    assert_eq!(top[0].best.fitness, top[0].candidate.fitness);
+    assert!(top[0].best.result().unwrap().is_some());
+    for e in store.candidate_evaluations(top[0].candidate.id).unwrap() {
+        assert!(e.fitness <= top[0].best.fitness);
+    }
+    // Lineage: back to generation 0 through parents, each step naming its mutation.
+    let deepest = store
+        .candidates()
+        .unwrap()
+        .into_iter()
+        .rfind(|c| c.generation == 4)
+        .unwrap();
+    let lineage = store.lineage(deepest.id).unwrap();
+    assert_eq!(lineage[0].id, deepest.id);
+    assert_eq!(lineage.last().unwrap().generation, 0);
+    assert!(lineage.last().unwrap().parent.is_none());
+    for pair in lineage.windows(2) {
+        assert_eq!(pair[0].parent, Some(pair[1].id));
+        assert!(pair[0].mutation.is_some() && pair[0].mutation_detail.is_some());
+        assert!(pair[1].generation < pair[0].generation);
+    }
+}
+
+#[test]
+fn a_store_from_a_newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    drop(Search::create(&path, config(1)).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Search::resume(&path).unwrap_err();
+    assert!(
+        matches!(err, SearchError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("schema version 99") && text.contains("not modified"),
+        "{text}"
+    );
+    assert!(Store::open_read_only(&path).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // And a new search never overwrites an existing file.
+    let err = Search::create(&path, config(1)).unwrap_err();
+    assert!(matches!(err, SearchError::StoreExists { .. }), "{err}");
+}
+
+#[test]
+fn same_seed_same_search_whatever_the_workers_and_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.db");
+    let b = dir.path().join("b.db");
+    let c = dir.path().join("c.db");
+    let d = dir.path().join("d.db");
+    run(&a, config(3), 1, None);
+    run(&b, config(3), 1, None);
+    run(&c, config(3), 3, Some(11));
+    run(&d, config(4), 1, None);
+    let sa = summary(&a);
+    assert_eq!(sa, summary(&b));
+    assert_eq!(sa, summary(&c));
+    assert_ne!(sa.0, summary(&d).0, "another seed gives other candidates");
+    // Results really did arrive in another order with 3 shuffled workers.
+    let finished_order = |p: &Path| {
+        let mut e = Store::open_read_only(p).unwrap().evaluations().unwrap();
+        e.sort_by(|x, y| {
+            x.finished_at
+                .partial_cmp(&y.finished_at)
+                .unwrap()
+                .then(x.id.cmp(&y.id))
+        });
+        e.into_iter().map(|e| e.id).collect::<Vec<_>>()
+    };
+    let order = finished_order(&c);
+    assert!(order.windows(2).any(|w| w[0] > w[1]), "{order:?}");
+}
+
+#[test]
+fn rejections_and_duplicates_are_recorded_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let mut c = config(5);
+    // A small set with constants and poles: many rejections and duplicates.
+    c.operators.unary = [
+        "zero",
+        "one",
+        "exp",
+        "reciprocal",
+        "tanh",
+        "relu",
+        "neg",
+        "abs",
+    ]
+    .map(String::from)
+    .to_vec();
+    c.operators.binary = ["add", "mul", "div", "max"].map(String::from).to_vec();
+    let mut search = Search::create(&path, c).unwrap();
+    let mut events: Vec<SearchEvent> = Vec::new();
+    search
+        .run(
+            &mut InProcessExecutor::new(2, fake_result),
+            &mut events,
+            &RunOptions::default(),
+        )
+        .unwrap();
+    let store = Store::open_read_only(&path).unwrap();
+    let candidates = store.candidates().unwrap();
+    let rejected: Vec<_> = candidates
+        .iter()
+        .filter(|c| c.state == CandidateState::Rejected)
+        .collect();
+    let duplicates: Vec<_> = candidates
+        .iter()
+        .filter(|c| c.state == CandidateState::Duplicate)
+        .collect();
+    assert!(!rejected.is_empty() && !duplicates.is_empty());
+    let codes = [
+        "non_finite_value",
+        "non_finite_gradient",
+        "constant",
+        "zero_gradient",
+    ];
+    for r in &rejected {
+        let reason = r.reason.as_deref().unwrap();
+        assert!(codes.iter().any(|c| reason.starts_with(c)), "{reason}");
+        assert!(
+            store.candidate_evaluations(r.id).unwrap().is_empty(),
+            "never trained"
+        );
+        let expr = pangaea_expr::Expr::parse(&r.expr).unwrap();
+        assert!(expr.validate().is_err());
+    }
+    for d in &duplicates {
+        let original = store.candidate(d.duplicate_of.unwrap()).unwrap().unwrap();
+        assert!(original.id < d.id);
+        assert_eq!(original.state, CandidateState::Evaluated);
+        assert!(original.canonical == d.canonical || original.fingerprint == d.fingerprint);
+        assert!(d.reason.as_deref().unwrap().starts_with("same "));
+        assert_eq!(d.fitness, original.fitness, "inherits the result");
+        assert_eq!(d.best_evaluation, original.best_evaluation);
+        assert!(
+            store.candidate_evaluations(d.id).unwrap().is_empty(),
+            "never trained"
+        );
+    }
+    // Events told the same story.
+    let n_rejected = events
+        .iter()
+        .filter(|e| matches!(e, SearchEvent::CandidateRejected { .. }))
+        .count();
+    let n_duplicate = events
+        .iter()
+        .filter(|e| matches!(e, SearchEvent::CandidateDuplicate { .. }))
+        .count();
+    assert_eq!(
+        (n_rejected, n_duplicate),
+        (rejected.len(), duplicates.len())
+    );
+    // No form is in a population twice, and no rejected or duplicate form is in one.
+    let population = store.final_population().unwrap();
+    let mut ids: Vec<_> = population.iter().map(|m| m.candidate).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), population.len());
+    for m in population {
+        assert_eq!(
+            store.candidate(m.candidate).unwrap().unwrap().state,
+            CandidateState::Evaluated
+        );
+    }
+}
+
+#[test]
+fn interrupted_and_resumed_runs_reach_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.db");
+    run(&reference, config(7), 2, None);
+    let expected = summary(&reference);
+    let total = Store::open_read_only(&reference)
+        .unwrap()
+        .evaluations()
+        .unwrap()
+        .len();
+    for (i, k) in [1usize, 5, 16, 17, total - 1].into_iter().enumerate() {
+        let path = dir.path().join(format!("run{i}.db"));
+        let mut search = Search::create(&path, config(7)).unwrap();
+        let mut ex = InProcessExecutor::new(3, fake_result).with_shuffled_arrival(i as u64);
+        let options = RunOptions {
+            stop_after_evaluations: Some(k),
+        };
+        assert_eq!(
+            search.run(&mut ex, &mut NoEvents, &options).unwrap(),
+            StopReason::Interrupted
+        );
+        drop(search);
+        // Resume several times, interrupted again, then to the end.
+        loop {
+            let mut search = Search::resume(&path).unwrap();
+            let mut ex = InProcessExecutor::new(1, fake_result);
+            let reason = search.run(&mut ex, &mut NoEvents, &options).unwrap();
+            if reason != StopReason::Interrupted {
+                assert_eq!(reason, StopReason::Generations);
+                break;
+            }
+        }
+        assert_eq!(
+            summary(&path),
+            expected,
+            "interrupted after {k} evaluations"
+        );
+        let store = Store::open_read_only(&path).unwrap();
+        assert!(store.evaluations().unwrap().iter().all(|e| e.is_finished()));
+    }
+}
+
+#[test]
+fn a_shared_cache_serves_a_second_identical_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_path = dir.path().join("cache.db");
+    let a = dir.path().join("a.db");
+    let b = dir.path().join("b.db");
+    for path in [&a, &b] {
+        let mut search = Search::create(path, config(9))
+            .unwrap()
+            .with_cache(Cache::open(&cache_path).unwrap());
+        search
+            .run(
+                &mut InProcessExecutor::new(2, fake_result),
+                &mut NoEvents,
+                &RunOptions::default(),
+            )
+            .unwrap();
+    }
+    assert_eq!(summary(&a), summary(&b));
+    let store = Store::open_read_only(&b).unwrap();
+    let evaluations = store.evaluations().unwrap();
+    assert!(evaluations
+        .iter()
+        .all(|e| e.source.as_deref() == Some("cache")));
+    let first = Store::open_read_only(&a).unwrap().evaluations().unwrap();
+    assert!(first
+        .iter()
+        .all(|e| e.source.as_deref() == Some("executor")));
+}
+
+#[test]
+fn the_evaluation_limit_stops_between_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let mut c = config(2);
+    c.stop = StopRule {
+        evaluations: Some(20),
+        ..StopRule::default()
+    };
+    assert_eq!(run(&path, c, 2, None), StopReason::Evaluations);
+    let store = Store::open_read_only(&path).unwrap();
+    let done = store.finished_evaluations().unwrap();
+    assert!(done >= 20, "{done}");
+    // It stopped at the first generation boundary past the limit.
+    let last = store.last_finished_generation().unwrap().unwrap();
+    let before_last: usize = (0..last)
+        .map(|g| store.generation_evaluations(g).unwrap().len())
+        .sum();
+    assert!(before_last < 20, "{before_last}");
+}

@@ -1,0 +1,478 @@
+//! [`EvalRequest`]: the complete, self-contained description of one training run.
+//!
+//! A request is plain data (serde, JSON on the wire) so the same bytes can go to an in-process
+//! worker, a child process (`pangaea worker --request r.json`) or a cluster job. Every field has a
+//! documented default, so a hand-written request only needs the activation, the architecture and
+//! the dataset name; unknown fields are refused, so a typo never silently falls back to a default.
+//!
+//! Versioning: [`REQUEST_VERSION`] is the version this code writes. A reader accepts every version
+//! up to its own and refuses a newer one with [`WireError::NewerVersion`] before looking at any
+//! other field (a newer writer may have added fields this reader does not know).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{self, WireError};
+
+/// The version of the [`EvalRequest`] format this code writes (and the newest it reads).
+pub const REQUEST_VERSION: u32 = 1;
+
+/// One training run: activation, network, data, optimizer, schedule, what to record.
+///
+/// Defaults (METHOD.md §5): SGD with Nesterov momentum 0.9, learning rate 0.1, weight decay
+/// 5e-4 on the weights and none on the activation parameters, cosine schedule, batch 128,
+/// per-channel activation parameters, a 10 % validation split with augmentation on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalRequest {
+    /// Format version; see [`REQUEST_VERSION`]. Default: the current version.
+    pub version: u32,
+    /// A free label echoed into the result (a candidate id, a file stem). Default: none.
+    pub label: Option<String>,
+    /// The activation: an expression (`alpha * x * sigmoid(beta * x)`) or a baseline name
+    /// (`relu`, `prelu`, …). Default: `relu`.
+    pub activation: String,
+    /// How many parameter sets a parametric activation gets (METHOD.md §2). Default: `channel`.
+    pub granularity: Granularity,
+    /// Architecture name: `tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c`.
+    /// Default: `tiny`.
+    pub architecture: String,
+    /// Which data, which split, which subsets.
+    pub dataset: DatasetSpec,
+    /// SGD hyper-parameters.
+    pub optimizer: OptimizerSpec,
+    /// Learning-rate schedule and warm-up.
+    pub schedule: ScheduleSpec,
+    /// Number of passes over the training set. Default: 10.
+    pub epochs: usize,
+    /// Images per training step (also used for evaluation). Default: 128.
+    pub batch_size: usize,
+    /// Seed of everything random in the run: weight initialisation, batch order, augmentation.
+    /// The same request with the same seed gives the same numbers on CPU. Default: 0.
+    pub seed: u64,
+    /// What the result records beyond the per-epoch metrics.
+    pub record: RecordSpec,
+}
+
+impl Default for EvalRequest {
+    fn default() -> Self {
+        Self {
+            version: REQUEST_VERSION,
+            label: None,
+            activation: "relu".to_owned(),
+            granularity: Granularity::Channel,
+            architecture: "tiny".to_owned(),
+            dataset: DatasetSpec::default(),
+            optimizer: OptimizerSpec::default(),
+            schedule: ScheduleSpec::default(),
+            epochs: 10,
+            batch_size: 128,
+            seed: 0,
+            record: RecordSpec::default(),
+        }
+    }
+}
+
+/// How many sets of activation parameters a network gets (METHOD.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    /// One set per channel of each activation site (the paper's default).
+    #[default]
+    Channel,
+    /// One set per activation site.
+    Layer,
+    /// One set shared by the whole network.
+    Shared,
+}
+
+impl Granularity {
+    /// The wire name: `channel`, `layer` or `shared`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Channel => "channel",
+            Self::Layer => "layer",
+            Self::Shared => "shared",
+        }
+    }
+}
+
+impl std::str::FromStr for Granularity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "channel" => Ok(Self::Channel),
+            "layer" => Ok(Self::Layer),
+            "shared" => Ok(Self::Shared),
+            other => Err(format!(
+                "unknown granularity `{other}`, expected `channel`, `layer` or `shared`"
+            )),
+        }
+    }
+}
+
+/// The dataset, its train/validation split and the subsets a run uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// Dataset name: `cifar10`, `cifar100`, `mnist`, `fashion-mnist`, `synthetic`.
+    /// Default: `synthetic`.
+    pub name: String,
+    /// Directory holding the dataset files; `None` uses the data crate's default location for
+    /// the dataset. Default: none.
+    pub data_dir: Option<PathBuf>,
+    /// Fraction of the training set held out for validation (stratified). Default: 0.1
+    /// (CIFAR: 45,000 / 5,000, METHOD.md §3).
+    pub validation_fraction: f64,
+    /// Seed of the train/validation split, separate from the run seed so that every candidate
+    /// of a search is measured on the same validation images. Default: 0.
+    pub split_seed: u64,
+    /// Use only the first N images of the training split (quick runs). Default: all.
+    pub limit_train: Option<usize>,
+    /// Use only the first N images of the validation split. Default: all.
+    pub limit_val: Option<usize>,
+    /// Train on the full training set (train + validation) instead of train minus validation,
+    /// for final evaluations. Validation metrics are then measured on the held-out part as
+    /// usual, which the network has seen: they are no longer a fair estimate. Default: false.
+    pub train_on_full: bool,
+    /// Measure the test set after the last epoch. Default: false.
+    pub measure_test: bool,
+    /// Pad-4 random crops and horizontal flips on training batches. Default: true.
+    pub augment: bool,
+}
+
+impl Default for DatasetSpec {
+    fn default() -> Self {
+        Self {
+            name: "synthetic".to_owned(),
+            data_dir: None,
+            validation_fraction: 0.1,
+            split_seed: 0,
+            limit_train: None,
+            limit_val: None,
+            train_on_full: false,
+            measure_test: false,
+            augment: true,
+        }
+    }
+}
+
+/// SGD with momentum, PyTorch semantics: no dampening, `d = g + wd·w`, `buf = μ·buf + d`,
+/// update `d + μ·buf` with Nesterov, `buf` otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerSpec {
+    /// Base learning rate (before schedule and warm-up). Default: 0.1 (METHOD.md §5).
+    pub lr: f64,
+    /// Momentum factor μ. Default: 0.9.
+    pub momentum: f64,
+    /// Nesterov momentum. Default: true.
+    pub nesterov: bool,
+    /// L2 weight decay on the network's weights. Default: 5e-4.
+    pub weight_decay: f64,
+    /// L2 weight decay on the activation parameters (α, β, γ). Default: 0: decaying them would
+    /// pull every activation towards zero rather than towards its initial form.
+    pub activation_weight_decay: f64,
+}
+
+impl Default for OptimizerSpec {
+    fn default() -> Self {
+        Self {
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 5e-4,
+            activation_weight_decay: 0.0,
+        }
+    }
+}
+
+/// Learning-rate schedule, with an optional linear warm-up before it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// The decay rule. Default: cosine.
+    pub kind: ScheduleKind,
+    /// `step` only: epochs (0-based counts of finished epochs) at which the rate is multiplied
+    /// by `factor`, as PyTorch's `MultiStepLR`. Default: none.
+    pub milestones: Vec<usize>,
+    /// `step` only: the multiplier applied at each milestone. Default: 0.1.
+    pub factor: f64,
+    /// Length of the linear warm-up in epochs (may be fractional), during which the rate rises
+    /// from `lr / warmup_steps` to `lr`. Default: 0 (no warm-up).
+    pub warmup_epochs: f64,
+}
+
+impl Default for ScheduleSpec {
+    fn default() -> Self {
+        Self {
+            kind: ScheduleKind::Cosine,
+            milestones: Vec::new(),
+            factor: 0.1,
+            warmup_epochs: 0.0,
+        }
+    }
+}
+
+/// The shape of the learning-rate decay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// Cosine annealing from `lr` to 0 over the steps after the warm-up, updated every step.
+    #[default]
+    Cosine,
+    /// Multiply by `factor` at each milestone epoch.
+    Step,
+    /// Keep `lr`.
+    Constant,
+}
+
+impl ScheduleKind {
+    /// The wire name: `cosine`, `step` or `constant`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cosine => "cosine",
+            Self::Step => "step",
+            Self::Constant => "constant",
+        }
+    }
+}
+
+impl std::str::FromStr for ScheduleKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cosine" => Ok(Self::Cosine),
+            "step" => Ok(Self::Step),
+            "constant" => Ok(Self::Constant),
+            other => Err(format!(
+                "unknown schedule `{other}`, expected `cosine`, `step` or `constant`"
+            )),
+        }
+    }
+}
+
+/// What a result records besides the per-epoch metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordSpec {
+    /// Record the activation parameters at initialisation (epoch 0), after every
+    /// `activation_params_every`-th epoch, and after the last epoch; 0 records none.
+    /// Default: 1 (every epoch), cheap since there are at most 3 values per channel.
+    pub activation_params_every: usize,
+}
+
+impl Default for RecordSpec {
+    fn default() -> Self {
+        Self {
+            activation_params_every: 1,
+        }
+    }
+}
+
+impl EvalRequest {
+    /// The default request for an architecture: METHOD.md §5's recipe for its learning rate and
+    /// weight decay (ResNets 1e-4, All-CNN-C lr 0.01 and 1e-3, others 0.1 and 5e-4), and for
+    /// `tiny` a recipe tuned for quick runs of a few epochs: lr 0.1, batch 32, no augmentation
+    /// (one epoch of 10,000 Fashion-MNIST images: 84 % validation accuracy without, 76 % with).
+    /// Unknown names get the plain defaults (the name is checked when the run starts).
+    pub fn recipe(architecture: &str) -> Self {
+        let mut request = Self {
+            architecture: architecture.to_owned(),
+            ..Self::default()
+        };
+        let o = &mut request.optimizer;
+        match architecture {
+            "resnet-v1-56" | "resnet-v2-56" => o.weight_decay = 1e-4,
+            "all-cnn-c" => {
+                o.lr = 0.01;
+                o.weight_decay = 1e-3;
+            }
+            "tiny" => {
+                o.lr = 0.1;
+                request.batch_size = 32;
+                request.dataset.augment = false;
+            }
+            _ => {}
+        }
+        request
+    }
+
+    /// Checks the values that serde cannot: positive sizes, fractions in range, finite rates.
+    ///
+    /// Names (activation, architecture, dataset) are checked when the run starts, by the crates
+    /// that own them.
+    pub fn check(&self) -> Result<(), WireError> {
+        let bad = |field: &str, expected: &str| {
+            Err(WireError::Field {
+                field: field.to_owned(),
+                expected: expected.to_owned(),
+            })
+        };
+        if self.version > REQUEST_VERSION {
+            return Err(WireError::NewerVersion {
+                what: "request",
+                found: self.version,
+                supported: REQUEST_VERSION,
+            });
+        }
+        if self.activation.trim().is_empty() {
+            return bad("activation", "an expression or a baseline name");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "at least 1");
+        }
+        let d = &self.dataset;
+        if !(d.validation_fraction > 0.0 && d.validation_fraction < 1.0) {
+            return bad("dataset.validation_fraction", "a fraction in (0, 1)");
+        }
+        if d.limit_train == Some(0) {
+            return bad("dataset.limit_train", "at least 1 when given");
+        }
+        if d.limit_val == Some(0) {
+            return bad("dataset.limit_val", "at least 1 when given");
+        }
+        let o = &self.optimizer;
+        for (field, value) in [
+            ("optimizer.lr", o.lr),
+            ("optimizer.momentum", o.momentum),
+            ("optimizer.weight_decay", o.weight_decay),
+            (
+                "optimizer.activation_weight_decay",
+                o.activation_weight_decay,
+            ),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(field, "a finite number ≥ 0");
+            }
+        }
+        let s = &self.schedule;
+        if !(s.factor.is_finite() && s.factor > 0.0) {
+            return bad("schedule.factor", "a finite number > 0");
+        }
+        if !(s.warmup_epochs.is_finite() && s.warmup_epochs >= 0.0) {
+            return bad("schedule.warmup_epochs", "a finite number ≥ 0");
+        }
+        if s.milestones.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("schedule.milestones", "strictly increasing epochs");
+        }
+        Ok(())
+    }
+
+    /// Parses a request from JSON text, refusing a newer version, unknown fields and bad values.
+    pub fn from_json(text: &str) -> Result<Self, WireError> {
+        let request: Self = wire::from_json_versioned(text, "request", REQUEST_VERSION)?;
+        request.check()?;
+        Ok(request)
+    }
+
+    /// The request as pretty JSON text.
+    pub fn to_json(&self) -> String {
+        wire::to_json(self)
+    }
+
+    /// Reads a request file; errors name the file and the field.
+    pub fn read(path: &Path) -> Result<Self, WireError> {
+        let text = wire::read_text(path)?;
+        Self::from_json(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Writes the request atomically (temporary name in the same directory, then rename).
+    pub fn write(&self, path: &Path) -> Result<(), WireError> {
+        wire::write_atomic(path, self.to_json().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let mut request = EvalRequest {
+            label: Some("cand-17".into()),
+            activation: "alpha * x * sigmoid(beta * x)".into(),
+            granularity: Granularity::Layer,
+            architecture: "wrn-10-4".into(),
+            epochs: 3,
+            batch_size: 64,
+            seed: 42,
+            ..EvalRequest::default()
+        };
+        request.dataset.name = "cifar10".into();
+        request.dataset.data_dir = Some("/data/cifar".into());
+        request.dataset.limit_train = Some(500);
+        request.dataset.measure_test = true;
+        request.schedule.kind = ScheduleKind::Step;
+        request.schedule.milestones = vec![1, 2];
+        request.schedule.warmup_epochs = 0.5;
+        request.optimizer.activation_weight_decay = 1e-5;
+        let text = request.to_json();
+        assert_eq!(EvalRequest::from_json(&text).unwrap(), request);
+    }
+
+    #[test]
+    fn a_minimal_request_takes_the_documented_defaults() {
+        let request = EvalRequest::from_json(r#"{"activation": "tanh"}"#).unwrap();
+        assert_eq!(request.activation, "tanh");
+        assert_eq!(request.optimizer.momentum, 0.9);
+        assert!(request.optimizer.nesterov);
+        assert_eq!(request.optimizer.activation_weight_decay, 0.0);
+        assert_eq!(request.schedule.kind, ScheduleKind::Cosine);
+        assert_eq!(request.granularity, Granularity::Channel);
+        assert_eq!(request.version, REQUEST_VERSION);
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_before_its_unknown_fields() {
+        let err = EvalRequest::from_json(r#"{"version": 99, "brand_new_field": 1}"#).unwrap_err();
+        assert!(
+            matches!(err, WireError::NewerVersion { found: 99, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("version 99"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let err =
+            EvalRequest::from_json(r#"{"optimizer": {"lr": 0.1, "nesterow": true}}"#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("nesterow"), "{text}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field_path() {
+        let err = EvalRequest::from_json(r#"{"dataset": {"limit_train": "many"}}"#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("dataset.limit_train"), "{text}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let err = EvalRequest::from_json(r#"{"epochs": 0}"#).unwrap_err();
+        assert!(err.to_string().contains("`epochs`"), "{err}");
+        let err =
+            EvalRequest::from_json(r#"{"dataset": {"validation_fraction": 1.5}}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("dataset.validation_fraction"),
+            "{err}"
+        );
+        let err = EvalRequest::from_json(r#"{"schedule": {"milestones": [5, 3]}}"#).unwrap_err();
+        assert!(err.to_string().contains("schedule.milestones"), "{err}");
+    }
+
+    #[test]
+    fn granularity_and_schedule_names_parse() {
+        assert_eq!("layer".parse::<Granularity>().unwrap(), Granularity::Layer);
+        assert!("per-layer".parse::<Granularity>().is_err());
+        assert_eq!("step".parse::<ScheduleKind>().unwrap(), ScheduleKind::Step);
+        assert_eq!(ScheduleKind::Constant.name(), "constant");
+    }
+}

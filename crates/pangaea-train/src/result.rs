@@ -1,0 +1,333 @@
+//! [`EvalResult`]: what one training run produced.
+//!
+//! Other tools (the search, reports, scripts) read these field names; they are pinned by a test
+//! (`pinned_json_field_names`) and may only change together with [`RESULT_VERSION`].
+//!
+//! A diverged, rejected or failed run is a result with a [`Status`] and a `reason`, never a
+//! process error (STYLE.md rule 8). Metrics that were not measured are `null`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{self, WireError};
+
+/// The version of the [`EvalResult`] format this code writes (and the newest it reads).
+pub const RESULT_VERSION: u32 = 1;
+
+/// The outcome of one training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalResult {
+    /// Format version; see [`RESULT_VERSION`].
+    pub version: u32,
+    /// The request's label, echoed.
+    pub label: Option<String>,
+    /// How the run ended.
+    pub status: Status,
+    /// Why, when `status` is not `ok`: the parse error, the epoch and batch of the non-finite
+    /// loss, the failure. `null` when ok.
+    pub reason: Option<String>,
+    /// The activation as trained: canonical text of the expression, or the baseline name.
+    pub activation: String,
+    /// Validation accuracy after the last epoch, a fraction in [0, 1]; `null` when the run did
+    /// not finish.
+    pub val_accuracy: Option<f64>,
+    /// Mean validation cross-entropy after the last epoch; `null` when the run did not finish.
+    pub val_loss: Option<f64>,
+    /// Test accuracy after the last epoch, a fraction in [0, 1]; `null` unless the request asked
+    /// for it (`dataset.measure_test`) and the run finished.
+    pub test_accuracy: Option<f64>,
+    /// Mean test cross-entropy, like `test_accuracy`.
+    pub test_loss: Option<f64>,
+    /// The epoch (1-based) in which the loss became non-finite; `null` unless diverged.
+    pub diverged_epoch: Option<usize>,
+    /// One record per finished epoch, in order.
+    pub epochs: Vec<EpochRecord>,
+    /// The activation parameters at the recorded points of training (epoch 0 = initialisation).
+    /// Empty for activations without parameters.
+    pub activation_params: Vec<ParamSnapshot>,
+    /// Wall time of the whole run in seconds: data loading, network construction, training,
+    /// evaluation.
+    pub wall_seconds: f64,
+    /// Training throughput: training images processed divided by the seconds spent in training
+    /// steps (forward, backward, optimizer), excluding evaluation.
+    pub images_per_second: f64,
+    /// The compute device, in words (`flex (CPU)`).
+    pub device: String,
+    /// Number of trainable scalars in the network, activation parameters excluded.
+    pub num_weights: usize,
+    /// Number of trainable activation parameter scalars (α, β, γ over all sites and channels).
+    pub num_activation_params: usize,
+    /// Images in the training set the run used (after `limit_train`).
+    pub train_images: usize,
+    /// Images in the validation set the run used (after `limit_val`).
+    pub val_images: usize,
+    /// Images in the test set, when it was measured.
+    pub test_images: Option<usize>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Trained for every epoch; the metrics are valid.
+    Ok,
+    /// The training or validation loss became non-finite; fitness is the worst (METHOD.md §4).
+    Diverged,
+    /// The activation was refused before training (it does not parse, or names nothing known).
+    Rejected,
+    /// Something else went wrong (missing data, a bad architecture name, an internal error).
+    Failed,
+}
+
+impl Status {
+    /// The wire name: `ok`, `diverged`, `rejected`, `failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Diverged => "diverged",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Metrics of one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training cross-entropy over the epoch's batches (train mode, augmented data).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch's batches, a fraction in [0, 1].
+    pub train_accuracy: f64,
+    /// Validation cross-entropy after the epoch (eval mode).
+    pub val_loss: f64,
+    /// Validation accuracy after the epoch, a fraction in [0, 1].
+    pub val_accuracy: f64,
+    /// Learning rate at the epoch's first step (after warm-up and schedule).
+    pub lr: f64,
+    /// Seconds the epoch took, training and validation.
+    pub seconds: f64,
+}
+
+/// The activation parameters of every site at one point of training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSnapshot {
+    /// Finished epochs at the time of the snapshot: 0 = initialisation.
+    pub epoch: usize,
+    /// One entry per activation site, in network order.
+    pub sites: Vec<SiteRecord>,
+}
+
+/// The parameters of one activation site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRecord {
+    /// Site name as the network gives it (`block1.act2`).
+    pub site: String,
+    /// Parameter name (`alpha`, `beta`, `gamma`, or a baseline's own) → one value per channel
+    /// (a single value for layer and shared granularity).
+    pub params: BTreeMap<String, Vec<f32>>,
+}
+
+impl EvalResult {
+    /// A result for a run that never trained (rejected or failed before the first step).
+    pub fn not_run(
+        label: Option<String>,
+        activation: &str,
+        status: Status,
+        reason: String,
+    ) -> Self {
+        Self {
+            version: RESULT_VERSION,
+            label,
+            status,
+            reason: Some(reason),
+            activation: activation.to_owned(),
+            val_accuracy: None,
+            val_loss: None,
+            test_accuracy: None,
+            test_loss: None,
+            diverged_epoch: None,
+            epochs: Vec::new(),
+            activation_params: Vec::new(),
+            wall_seconds: 0.0,
+            images_per_second: 0.0,
+            device: String::new(),
+            num_weights: 0,
+            num_activation_params: 0,
+            train_images: 0,
+            val_images: 0,
+            test_images: None,
+        }
+    }
+
+    /// Parses a result from JSON text, refusing a newer version.
+    pub fn from_json(text: &str) -> Result<Self, WireError> {
+        wire::from_json_versioned(text, "result", RESULT_VERSION)
+    }
+
+    /// The result as pretty JSON text.
+    pub fn to_json(&self) -> String {
+        wire::to_json(self)
+    }
+
+    /// Reads a result file; errors name the file and the field.
+    pub fn read(path: &Path) -> Result<Self, WireError> {
+        let text = wire::read_text(path)?;
+        Self::from_json(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Writes the result atomically (temporary name in the same directory, then rename), so a
+    /// reader polling for the file never sees half of it.
+    pub fn write(&self, path: &Path) -> Result<(), WireError> {
+        wire::write_atomic(path, self.to_json().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> EvalResult {
+        let mut params = BTreeMap::new();
+        params.insert("alpha".to_owned(), vec![1.0, 1.25]);
+        EvalResult {
+            version: RESULT_VERSION,
+            label: Some("c1".into()),
+            status: Status::Ok,
+            reason: None,
+            activation: "alpha * x".into(),
+            val_accuracy: Some(0.5),
+            val_loss: Some(1.5),
+            test_accuracy: None,
+            test_loss: None,
+            diverged_epoch: None,
+            epochs: vec![EpochRecord {
+                epoch: 1,
+                train_loss: 2.0,
+                train_accuracy: 0.25,
+                val_loss: 1.5,
+                val_accuracy: 0.5,
+                lr: 0.1,
+                seconds: 3.0,
+            }],
+            activation_params: vec![ParamSnapshot {
+                epoch: 0,
+                sites: vec![SiteRecord {
+                    site: "act1".into(),
+                    params,
+                }],
+            }],
+            wall_seconds: 4.0,
+            images_per_second: 100.0,
+            device: "flex (CPU)".into(),
+            num_weights: 1000,
+            num_activation_params: 2,
+            train_images: 300,
+            val_images: 100,
+            test_images: None,
+        }
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let result = example();
+        assert_eq!(EvalResult::from_json(&result.to_json()).unwrap(), result);
+    }
+
+    /// Other tools read these names: changing one is a format change (bump RESULT_VERSION).
+    #[test]
+    fn pinned_json_field_names() {
+        let expected = r#"{
+  "version": 1,
+  "label": "c1",
+  "status": "ok",
+  "reason": null,
+  "activation": "alpha * x",
+  "val_accuracy": 0.5,
+  "val_loss": 1.5,
+  "test_accuracy": null,
+  "test_loss": null,
+  "diverged_epoch": null,
+  "epochs": [
+    {
+      "epoch": 1,
+      "train_loss": 2.0,
+      "train_accuracy": 0.25,
+      "val_loss": 1.5,
+      "val_accuracy": 0.5,
+      "lr": 0.1,
+      "seconds": 3.0
+    }
+  ],
+  "activation_params": [
+    {
+      "epoch": 0,
+      "sites": [
+        {
+          "site": "act1",
+          "params": {
+            "alpha": [
+              1.0,
+              1.25
+            ]
+          }
+        }
+      ]
+    }
+  ],
+  "wall_seconds": 4.0,
+  "images_per_second": 100.0,
+  "device": "flex (CPU)",
+  "num_weights": 1000,
+  "num_activation_params": 2,
+  "train_images": 300,
+  "val_images": 100,
+  "test_images": null
+}
+"#;
+        assert_eq!(example().to_json(), expected);
+        assert_eq!(EvalResult::from_json(expected).unwrap(), example());
+    }
+
+    #[test]
+    fn status_names() {
+        for status in [
+            Status::Ok,
+            Status::Diverged,
+            Status::Rejected,
+            Status::Failed,
+        ] {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.name()));
+        }
+    }
+
+    #[test]
+    fn a_newer_result_is_refused() {
+        let text = example()
+            .to_json()
+            .replace("\"version\": 1", "\"version\": 2");
+        let err = EvalResult::from_json(&text).unwrap_err();
+        assert!(
+            matches!(err, WireError::NewerVersion { found: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_result_file_round_trips_through_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        example().write(&path).unwrap();
+        assert_eq!(EvalResult::read(&path).unwrap(), example());
+        let err = EvalResult::read(&dir.path().join("absent.json")).unwrap_err();
+        assert!(err.to_string().contains("absent.json"), "{err}");
+    }
+}

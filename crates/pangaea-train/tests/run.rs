@@ -1,0 +1,163 @@
+//! End-to-end runs of the `tiny` network on the synthetic dataset: a few hundred 3×16×16 images,
+//! seconds per run.
+
+use pangaea_train::{run, EvalRequest, EvalResult, Silent, Status, TrainEvent};
+
+/// A quick request: 400 training and 200 validation images of the synthetic task.
+fn quick(activation: &str) -> EvalRequest {
+    let mut r = EvalRequest::recipe("tiny");
+    r.activation = activation.to_owned();
+    r.dataset.name = "synthetic".into();
+    r.dataset.limit_train = Some(400);
+    r.dataset.limit_val = Some(200);
+    r.batch_size = 32;
+    r.epochs = 3;
+    r.seed = 3;
+    r
+}
+
+/// The numbers of a result, without the timings.
+fn numbers(r: &EvalResult) -> String {
+    let mut r = r.clone();
+    r.wall_seconds = 0.0;
+    r.images_per_second = 0.0;
+    for e in &mut r.epochs {
+        e.seconds = 0.0;
+    }
+    r.to_json()
+}
+
+#[test]
+fn tiny_learns_the_synthetic_task() {
+    let result = run(&quick("relu"), &mut Silent);
+    assert_eq!(result.status, Status::Ok, "{:?}", result.reason);
+    let acc = result.val_accuracy.unwrap();
+    assert!(acc > 0.5, "validation accuracy {acc} (chance is 0.1)");
+    assert_eq!(result.epochs.len(), 3);
+    assert!(result.epochs[2].train_loss < result.epochs[0].train_loss);
+    assert_eq!(result.train_images, 400);
+    assert_eq!(result.val_images, 200);
+    assert!(result.images_per_second > 0.0 && result.wall_seconds > 0.0);
+    assert!(result.num_weights > 0);
+    assert_eq!(result.num_activation_params, 0);
+    assert!(result.activation_params.is_empty());
+    assert!(result.test_accuracy.is_none());
+}
+
+#[test]
+fn same_request_same_numbers() {
+    let request = quick("alpha * x * sigmoid(beta * x)");
+    let a = run(&request, &mut Silent);
+    let b = run(&request, &mut Silent);
+    assert_eq!(a.status, Status::Ok, "{:?}", a.reason);
+    assert_eq!(numbers(&a), numbers(&b));
+    let mut other = request.clone();
+    other.seed += 1;
+    assert_ne!(numbers(&a), numbers(&run(&other, &mut Silent)));
+}
+
+#[test]
+fn per_channel_parameters_are_recorded_and_learn() {
+    let mut request = quick("alpha * x * sigmoid(beta * x)");
+    request.epochs = 2;
+    request.dataset.measure_test = true;
+    let result = run(&request, &mut Silent);
+    assert_eq!(result.status, Status::Ok, "{:?}", result.reason);
+    let snapshots = &result.activation_params;
+    assert_eq!(
+        snapshots.iter().map(|s| s.epoch).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    let init = &snapshots[0];
+    assert!(init.sites.len() >= 2);
+    for site in &init.sites {
+        for values in site.params.values() {
+            assert!(
+                values.iter().all(|&v| v == 1.0),
+                "{}: {values:?}",
+                site.site
+            );
+        }
+    }
+    let last = &snapshots[2];
+    let alpha0 = &last.sites[0].params["alpha"];
+    assert!(alpha0.len() > 1, "one value per channel");
+    assert!(alpha0.windows(2).any(|w| w[0] != w[1]), "channels differ");
+    assert_ne!(last.sites[0].params, last.sites[1].params, "sites differ");
+    let total: usize = last
+        .sites
+        .iter()
+        .flat_map(|s| s.params.values())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(total, result.num_activation_params);
+    assert!(result.test_accuracy.is_some());
+    assert_eq!(result.test_images, Some(1000));
+}
+
+#[test]
+fn a_non_finite_loss_is_a_diverged_result_with_its_epoch() {
+    let mut request = quick("exp(exp(x))");
+    request.optimizer.lr = 10.0;
+    let result = run(&request, &mut Silent);
+    assert_eq!(result.status, Status::Diverged, "{result:?}");
+    let epoch = result.diverged_epoch.unwrap();
+    assert!((1..=3).contains(&epoch));
+    assert_eq!(result.epochs.len(), epoch - 1);
+    assert!(result.reason.unwrap().contains("non-finite"));
+    assert!(result.val_accuracy.is_none());
+}
+
+#[test]
+fn bad_activations_are_rejected_and_bad_names_fail() {
+    let result = run(&quick("tanh(x"), &mut Silent);
+    assert_eq!(result.status, Status::Rejected);
+    assert!(result.reason.unwrap().contains("tanh(x"));
+
+    let mut request = quick("relu");
+    request.architecture = "vgg-16".into();
+    let result = run(&request, &mut Silent);
+    assert_eq!(result.status, Status::Failed);
+    assert!(result.reason.unwrap().contains("vgg-16"));
+
+    let mut request = quick("relu");
+    request.dataset.name = "cifar10".into();
+    request.dataset.data_dir = Some("/nonexistent/pangaea-data".into());
+    let result = run(&request, &mut Silent);
+    assert_eq!(result.status, Status::Failed);
+    assert!(result.reason.is_some());
+}
+
+#[test]
+fn events_arrive_in_order() {
+    let mut request = quick("relu");
+    request.epochs = 1;
+    request.dataset.limit_train = Some(96);
+    let mut seen = Vec::new();
+    let mut observer = |e: &TrainEvent<'_>| {
+        seen.push(match e {
+            TrainEvent::RunStarted {
+                batches_per_epoch, ..
+            } => format!("run {batches_per_epoch}"),
+            TrainEvent::EpochStarted { epoch, .. } => format!("epoch {epoch}"),
+            TrainEvent::BatchFinished { batch, .. } => format!("batch {batch}"),
+            TrainEvent::Validating { .. } => "validating".into(),
+            TrainEvent::EpochFinished { record } => format!("finished {}", record.epoch),
+            TrainEvent::Testing => "testing".into(),
+        })
+    };
+    let result = run(&request, &mut observer);
+    assert_eq!(result.status, Status::Ok);
+    assert_eq!(
+        seen,
+        [
+            "run 3",
+            "epoch 1",
+            "batch 1",
+            "batch 2",
+            "batch 3",
+            "validating",
+            "finished 1"
+        ]
+    );
+}
