@@ -21,6 +21,10 @@ enum Command {
     /// Train one network with an activation and report its validation (and test) accuracy.
     Train(Box<crate::train_cmd::TrainArgs>),
     /// Run one EvalRequest file and write its EvalResult (used by the process executor).
+    ///
+    /// Exits 0 whenever the result file was written, whatever the run's status (the file says
+    /// ok, diverged, rejected or failed, and why); 2 when the request file cannot be read or
+    /// parsed; 1 when the result cannot be written.
     Worker(crate::train_cmd::WorkerArgs),
     /// Time training steps.
     #[command(subcommand)]

@@ -73,7 +73,9 @@ pub struct TrainArgs {
     /// Folder holding the datasets (default: $PANGAEA_DATA, then the user cache).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// TOML file with any of the settings above.
+    /// TOML file with any of these settings (`batch_size = 64`, ...) and finer ones (momentum,
+    /// factor, activation_weight_decay, augment, ...); flags override it, and the
+    /// architecture's recipe fills in the rest.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Write the result JSON here (atomically).
