@@ -40,8 +40,10 @@ impl Expr {
 
     /// The behavioural fingerprint: a hash of the outputs on the probe set, at the initial
     /// parameters (all 1) and at one fixed other setting, rounded to 8 significant digits.
+    ///
+    /// It is taken of the canonical form, so it does not depend on which parameter is called α.
     pub fn fingerprint(&self) -> Fingerprint {
-        let program = Program::new(self);
+        let program = Program::new(&self.canonical());
         let xs = probe_inputs();
         let mut bytes = Vec::with_capacity(xs.len() * 2 * 8);
         for params in [[1.0, 1.0, 1.0], [0.75, 1.25, 0.5]] {

@@ -316,7 +316,15 @@ fn log_sigmoid<F: Float, const FAST: bool>(x: F) -> (F, F) {
 }
 #[inline(always)]
 fn asinh<F: Float, const FAST: bool>(x: F) -> (F, F) {
-    (x.asinh(), F::ONE / (x * x + F::ONE).sqrt())
+    // 1/√(x² + 1), written so x² cannot overflow: for |x| > 1 it is 1/(|x|·√(1 + 1/x²)).
+    let a = x.abs();
+    let d = if a > F::ONE {
+        let r = F::ONE / a;
+        r / (F::ONE + r * r).sqrt()
+    } else {
+        F::ONE / (x * x + F::ONE).sqrt()
+    };
+    (x.asinh(), d)
 }
 #[inline(always)]
 fn atan<F: Float, const FAST: bool>(x: F) -> (F, F) {
