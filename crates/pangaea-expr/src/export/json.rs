@@ -65,20 +65,8 @@ fn node(expr: &Expr, i: usize, depth: usize, out: &mut String) {
     out.push('}');
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+pub(super) fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serializes")
 }
 
 #[cfg(test)]
@@ -112,6 +100,8 @@ mod tests {
 
     #[test]
     fn strings_are_escaped() {
-        assert_eq!(json_str("a\"b\\c\n"), r#""a\"b\\c\u000a""#);
+        assert_eq!(json_str("a\"b\\c\n"), r#""a\"b\\c\n""#);
+        let back: String = serde_json::from_str(&json_str("a\"b\\c\n\u{1}")).unwrap();
+        assert_eq!(back, "a\"b\\c\n\u{1}");
     }
 }

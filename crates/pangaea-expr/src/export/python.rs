@@ -449,19 +449,7 @@ pub fn to_pytorch(expr: &Expr, learned: Option<&LearnedParams>) -> String {
 
 /// A Python string literal (JSON string syntax is valid Python).
 fn py_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    super::json::json_str(s)
 }
 
 #[cfg(test)]
