@@ -1,6 +1,6 @@
 //! A report of a small search store built in the test: the files exist and hold the expected
 //! pieces, and the page renders in a real headless browser (skipped with a notice when
-//! chromium is not installed).
+//! chromium is not installed, unless PANGAEA_REQUIRE_BROWSER is set as in CI).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -132,6 +132,12 @@ fn screenshot(index: &Path) {
             .is_ok_and(|o| o.status.success())
     });
     let Some(browser) = browser else {
+        // CI installs chromium and sets PANGAEA_REQUIRE_BROWSER=1: there, a missing browser
+        // is a failure, not a skip.
+        assert!(
+            std::env::var_os("PANGAEA_REQUIRE_BROWSER").is_none(),
+            "PANGAEA_REQUIRE_BROWSER is set but neither chromium nor chromium-browser runs"
+        );
         eprintln!("NOTICE: chromium not found; skipping the headless-browser check of the report");
         return;
     };
