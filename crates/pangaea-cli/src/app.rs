@@ -30,7 +30,7 @@ enum Command {
     #[command(subcommand)]
     Bench(crate::train_cmd::BenchCommand),
     /// Run or resume an evolutionary search for activation functions (METHOD.md §3).
-    Search(crate::search_cmd::SearchArgs),
+    Search(Box<crate::search_cmd::SearchArgs>),
     /// Export an activation as PyTorch or NumPy code, LaTeX or JSON.
     Export(crate::export_cmd::ExportArgs),
     /// Write an offline HTML report of a search store.

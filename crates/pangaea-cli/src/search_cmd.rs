@@ -12,8 +12,8 @@ use anyhow::Context;
 use clap::Args;
 use pangaea_search::{
     fake_result, Cache, Executor, ExecutorConfig, Fanout, FitnessMetric, InProcessExecutor,
-    JsonLinesLog, LocalExecutor, RunOptions, Search, SearchConfig, Selection, StopReason,
-    TerminalReporter,
+    JsonLinesLog, LocalExecutor, RunOptions, Search, SearchConfig, Selection, SlurmExecutor,
+    StopReason, TerminalReporter,
 };
 
 use crate::exit;
@@ -44,7 +44,8 @@ pub struct SearchArgs {
     /// matches a cached one is not run again.
     #[arg(long, value_name = "FILE.db")]
     cache: Option<PathBuf>,
-    /// Worker processes (local executor) or threads (fake fitness).
+    /// Worker processes (local executor), threads (fake fitness), or Slurm tasks at once
+    /// (slurm executor: `executor.slurm.max_jobs`).
     #[arg(long)]
     workers: Option<usize>,
     /// Seconds one evaluation may take before its worker is killed.
@@ -99,6 +100,10 @@ struct SettingFlags {
     /// Most nodes per form.
     #[arg(long)]
     max_size: Option<usize>,
+    /// Relative weights of the four mutations, e.g. `insert=1,remove=1,change=2,regenerate=0`
+    /// (names left out keep their configured weight).
+    #[arg(long, value_name = "NAME=W,...", value_delimiter = ',', value_parser = parse_mutation_weight)]
+    mutation_weights: Option<Vec<(String, f64)>>,
     /// Unary operators, comma-separated.
     #[arg(long, value_delimiter = ',')]
     unary: Option<Vec<String>>,
@@ -130,6 +135,10 @@ struct SettingFlags {
     /// expression (closeness to Swish on [-3, 3]).
     #[arg(long, hide = true)]
     fake_fitness: bool,
+    /// Where evaluations run: `local` (worker processes here) or `slurm` (job arrays on a
+    /// Slurm cluster; settings in the configuration's `[executor.slurm]`).
+    #[arg(long, value_parser = ["local", "slurm"])]
+    executor: Option<String>,
 }
 
 impl SettingFlags {
@@ -149,6 +158,7 @@ impl SettingFlags {
             versions,
             max_params,
             max_size,
+            mutation_weights,
             unary,
             binary,
             selection,
@@ -159,6 +169,7 @@ impl SettingFlags {
             evaluations,
             wall_time,
             fake_fitness,
+            executor,
         } = self;
         seed.is_some()
             || dataset.is_some()
@@ -174,6 +185,7 @@ impl SettingFlags {
             || versions.is_some()
             || max_params.is_some()
             || max_size.is_some()
+            || mutation_weights.is_some()
             || unary.is_some()
             || binary.is_some()
             || selection.is_some()
@@ -184,6 +196,7 @@ impl SettingFlags {
             || evaluations.is_some()
             || wall_time.is_some()
             || *fake_fitness
+            || executor.is_some()
     }
 
     fn apply(self, c: &mut SearchConfig) {
@@ -214,6 +227,15 @@ impl SettingFlags {
         set!(self.versions => c.versions_per_child);
         set!(self.max_params => c.max_params);
         set!(self.max_size => c.max_expr_size);
+        for (name, weight) in self.mutation_weights.unwrap_or_default() {
+            let w = &mut c.mutation_weights;
+            match name.as_str() {
+                "insert" => w.insert = weight,
+                "remove" => w.remove = weight,
+                "change" => w.change = weight,
+                _ => w.regenerate = weight, // the parser admits only the four names
+            }
+        }
         set!(self.unary => c.operators.unary);
         set!(self.binary => c.operators.binary);
         // A tournament size alone asks for tournament selection.
@@ -252,6 +274,22 @@ impl SettingFlags {
             }
             if self.wall_time.is_some() {
                 c.stop.wall_seconds = self.wall_time;
+            }
+        }
+        match (self.executor.as_deref(), &c.executor) {
+            (Some("slurm"), ExecutorConfig::Slurm { .. })
+            | (Some("local"), ExecutorConfig::Local { .. })
+            | (None, _) => {}
+            (Some("slurm"), _) => {
+                c.executor = ExecutorConfig::Slurm {
+                    slurm: Box::default(),
+                }
+            }
+            (Some(_), _) => {
+                c.executor = ExecutorConfig::Local {
+                    workers: c.executor.workers(),
+                    time_limit_seconds: 3600.0,
+                }
             }
         }
         if self.fake_fitness {
@@ -298,7 +336,7 @@ impl SearchArgs {
         if reason == StopReason::Interrupted {
             anyhow::bail!("the search was interrupted; continue it with --resume");
         }
-        Ok(())
+        print_summary(search.store(), &store)
     }
 
     fn resolve_config(&self) -> anyhow::Result<SearchConfig> {
@@ -315,6 +353,7 @@ impl SearchArgs {
                 ExecutorConfig::Local { workers, .. } | ExecutorConfig::Fake { workers } => {
                     *workers = w
                 }
+                ExecutorConfig::Slurm { slurm } => slurm.max_jobs = w,
             }
         }
         if let (
@@ -325,6 +364,10 @@ impl SearchArgs {
         ) = (self.time_limit, &mut config.executor)
         {
             *time_limit_seconds = t;
+        }
+        if let (Some(t), ExecutorConfig::Slurm { slurm }) = (self.time_limit, &mut config.executor)
+        {
+            slurm.time_limit_seconds = t;
         }
         config.check().map_err(exit::usage)?;
         Ok(config)
@@ -337,6 +380,17 @@ impl SearchArgs {
         }
         Ok(match &config.executor {
             ExecutorConfig::Fake { .. } => Box::new(InProcessExecutor::new(workers, fake_result)),
+            ExecutorConfig::Slurm { slurm } => {
+                let mut slurm = slurm.clone();
+                slurm.max_jobs = workers;
+                if let Some(t) = self.time_limit {
+                    slurm.time_limit_seconds = t;
+                }
+                slurm.check().map_err(exit::usage)?;
+                let program = std::env::current_exe()
+                    .context("failed to find the pangaea binary for the Slurm tasks")?;
+                Box::new(SlurmExecutor::new(&program, &slurm, store)?)
+            }
             ExecutorConfig::Local {
                 time_limit_seconds, ..
             } => {
@@ -356,5 +410,101 @@ impl SearchArgs {
                 )?)
             }
         })
+    }
+}
+
+/// Prints the outcome on stdout: the best forms with their best version, the baselines, and
+/// the commands that take the results further.
+fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<()> {
+    let top = store.top_forms(5)?;
+    let baselines = store.baselines()?;
+    println!(
+        "best functions ({} evaluations):",
+        store.finished_evaluations()?
+    );
+    for (rank, form) in top.iter().enumerate() {
+        println!(
+            "  {}. {:.4}  {}  (candidate {})",
+            rank + 1,
+            form.best.fitness.unwrap_or(f64::NAN),
+            form.best.expr,
+            form.candidate.id
+        );
+    }
+    for b in &baselines {
+        match b.fitness {
+            Some(f) => println!("  baseline {f:.4}  {}", b.expr),
+            None => println!("  baseline -       {} (did not finish ok)", b.expr),
+        }
+    }
+    if let (Some(best), Some(relu)) = (
+        top.first().and_then(|t| t.best.fitness),
+        baselines.first().and_then(|b| b.fitness),
+    ) {
+        let verdict = if best > relu {
+            "beats"
+        } else {
+            "does not beat"
+        };
+        println!(
+            "the best function {verdict} `{}` ({best:.4} vs {relu:.4}, one run each: confirm with `pangaea final`)",
+            baselines[0].expr
+        );
+    }
+    let p = path.display();
+    println!("next: pangaea report {p} --out report  |  pangaea final {p} --top 3 --runs 5");
+    if let Some(form) = top.first() {
+        println!(
+            "      pangaea export '{p}#{}' --to pytorch",
+            form.candidate.id
+        );
+    }
+    Ok(())
+}
+
+/// Parses one `NAME=WEIGHT` of `--mutation-weights`: the name one of the four mutations, the
+/// weight a finite number ≥ 0 (the configuration check then asks for one positive weight).
+fn parse_mutation_weight(pair: &str) -> Result<(String, f64), String> {
+    let (name, weight) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("`{pair}`: expected NAME=WEIGHT"))?;
+    let name = name.trim();
+    if !["insert", "remove", "change", "regenerate"].contains(&name) {
+        return Err(format!(
+            "`{name}`: expected one of insert, remove, change, regenerate"
+        ));
+    }
+    let weight: f64 = weight
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{pair}`: the weight is not a number"))?;
+    if !weight.is_finite() || weight < 0.0 {
+        return Err(format!("`{pair}`: expected a finite weight >= 0"));
+    }
+    Ok((name.to_owned(), weight))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_mutation_weight;
+
+    #[test]
+    fn mutation_weights_parse_and_errors_name_the_pair() {
+        assert_eq!(
+            parse_mutation_weight("change=2.5"),
+            Ok(("change".to_owned(), 2.5))
+        );
+        assert!(parse_mutation_weight("swap=1")
+            .unwrap_err()
+            .contains("`swap`"));
+        assert!(parse_mutation_weight("insert")
+            .unwrap_err()
+            .contains("NAME=WEIGHT"));
+        assert!(parse_mutation_weight("remove=-1")
+            .unwrap_err()
+            .contains(">= 0"));
+        assert!(parse_mutation_weight("remove=x")
+            .unwrap_err()
+            .contains("not a number"));
     }
 }

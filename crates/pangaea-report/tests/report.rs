@@ -82,7 +82,7 @@ fn report_of_a_small_store() {
     let html = std::fs::read_to_string(&files.index).unwrap();
     for piece in [
         "<h2>Fitness over the search</h2>",
-        "ReLU baseline: missing",
+        "ReLU's fitness (dashed): ",
         "<h2>Top functions</h2>",
         "<h2>Learned parameters of the best function</h2>",
         "<h2>Lineage of the best function</h2>",

@@ -53,6 +53,10 @@ pub struct SearchConfig {
     pub stop: StopRule,
     /// Where evaluations run. Default: local, one worker, one hour per evaluation.
     pub executor: ExecutorConfig,
+    /// Reference activations (expressions) trained once each, before generation 0, with the
+    /// same recipe as every candidate: they are not part of the population, and give the line
+    /// the progress display and the report compare the candidates with. Default: `relu(x)`.
+    pub baselines: Vec<String>,
 }
 
 /// Parent selection (METHOD.md §3: probability increasing in fitness).
@@ -123,6 +127,144 @@ pub enum ExecutorConfig {
         /// Threads. Default: 1.
         workers: usize,
     },
+    /// Slurm job arrays on a cluster ([`crate::SlurmExecutor`]): `kind = "slurm"` under
+    /// `[executor]`, the settings under `[executor.slurm]`.
+    Slurm {
+        /// The `[executor.slurm]` section (boxed: it is much larger than the other variants).
+        #[serde(default)]
+        slurm: Box<SlurmConfig>,
+    },
+}
+
+/// `[executor.slurm]`: how a search's evaluations are submitted to a Slurm cluster. Each
+/// generation's evaluations go out as one `sbatch --array` job; every task runs `pangaea worker`
+/// on one request file of the shared run directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlurmConfig {
+    /// `--partition`. Default: none (the cluster's default partition).
+    pub partition: Option<String>,
+    /// `--account`. Default: none (the user's default account).
+    pub account: Option<String>,
+    /// `--qos`. Default: none.
+    pub qos: Option<String>,
+    /// Seconds one evaluation may run, `--time` (Slurm counts whole minutes: rounded up, at
+    /// least 1). A task over it ends TIMEOUT and is retried like any failure. Default: 3600.
+    pub time_limit_seconds: f64,
+    /// `--gres`, e.g. `gpu:1` (one GPU per evaluation). Default: none.
+    pub gres: Option<String>,
+    /// `--cpus-per-task`. Default: 1.
+    pub cpus_per_task: usize,
+    /// `--mem`, e.g. `16G`. Default: none (the partition's default).
+    pub mem: Option<String>,
+    /// More `sbatch` arguments, each one word, e.g. `["--constraint=a100", "--exclusive"]`.
+    /// Default: none.
+    pub extra_args: Vec<String>,
+    /// Most tasks of a batch running at once (the array throttle `%N`); also the most
+    /// evaluations in flight. Default: 16.
+    pub max_jobs: usize,
+    /// Seconds between two looks at `squeue`; a busy cluster's controller thanks you for a
+    /// long one. Default: 10.
+    pub poll_seconds: f64,
+    /// The run directory (requests, results, batch scripts, logs) that both this machine and
+    /// the compute nodes see at the same path. Default: the store's path with the extension
+    /// `slurm` (`RUN.db` → `RUN.slurm`).
+    pub run_dir: Option<std::path::PathBuf>,
+    /// Times a failed task (non-zero exit, NODE_FAIL, TIMEOUT, OUT_OF_MEMORY, PREEMPTED, a job
+    /// that vanished, a missing or unreadable result) is submitted again before its evaluation
+    /// is recorded as failed. Default: 2.
+    pub max_retries: u32,
+    /// The `pangaea` binary as the compute nodes see it. Default: this program's own path.
+    pub program: Option<std::path::PathBuf>,
+    /// Shell lines the batch script runs before the worker (`module load cuda`, `source
+    /// venv/bin/activate`). Default: none.
+    pub setup: Vec<String>,
+}
+
+impl Default for SlurmConfig {
+    fn default() -> Self {
+        SlurmConfig {
+            partition: None,
+            account: None,
+            qos: None,
+            time_limit_seconds: 3600.0,
+            gres: None,
+            cpus_per_task: 1,
+            mem: None,
+            extra_args: Vec::new(),
+            max_jobs: 16,
+            poll_seconds: 10.0,
+            run_dir: None,
+            max_retries: 2,
+            program: None,
+            setup: Vec::new(),
+        }
+    }
+}
+
+impl SlurmConfig {
+    /// `--time` in whole minutes: the time limit rounded up, at least 1.
+    pub fn time_minutes(&self) -> u64 {
+        ((self.time_limit_seconds / 60.0).ceil() as u64).max(1)
+    }
+
+    /// Checks the values serde cannot; errors name the field (`executor.slurm.mem`).
+    pub fn check(&self) -> Result<(), SearchError> {
+        let name = |f: &str| format!("executor.slurm.{f}");
+        for (f, value) in [
+            ("partition", &self.partition),
+            ("account", &self.account),
+            ("qos", &self.qos),
+            ("gres", &self.gres),
+        ] {
+            if let Some(v) = value {
+                if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(field(&name(f), "a non-empty word without spaces"));
+                }
+            }
+        }
+        if let Some(mem) = &self.mem {
+            let digits = mem.trim_end_matches(['K', 'M', 'G', 'T']);
+            if digits.is_empty()
+                || !digits.chars().all(|c| c.is_ascii_digit())
+                || mem.len() - digits.len() > 1
+            {
+                return Err(field(
+                    &name("mem"),
+                    "a memory size like `16G` (digits, then K, M, G or T)",
+                ));
+            }
+        }
+        if !(self.time_limit_seconds.is_finite() && self.time_limit_seconds > 0.0) {
+            return Err(field(&name("time_limit_seconds"), "a finite number > 0"));
+        }
+        if self.cpus_per_task == 0 {
+            return Err(field(&name("cpus_per_task"), "at least 1"));
+        }
+        if self.max_jobs == 0 {
+            return Err(field(&name("max_jobs"), "at least 1"));
+        }
+        if !(self.poll_seconds.is_finite() && self.poll_seconds > 0.0) {
+            return Err(field(&name("poll_seconds"), "a finite number > 0"));
+        }
+        for (i, arg) in self.extra_args.iter().enumerate() {
+            if !arg.starts_with('-') || arg.contains(['\n', '\r']) {
+                return Err(field(
+                    &format!("executor.slurm.extra_args[{i}]"),
+                    "an sbatch option starting with `-`, on one line",
+                ));
+            }
+        }
+        for (i, line) in self.setup.iter().enumerate() {
+            if line.contains(['\n', '\r']) {
+                return Err(field(
+                    &format!("executor.slurm.setup[{i}]"),
+                    "one shell line (no line breaks)",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for ExecutorConfig {
@@ -139,6 +281,7 @@ impl ExecutorConfig {
     pub fn workers(&self) -> usize {
         match self {
             ExecutorConfig::Local { workers, .. } | ExecutorConfig::Fake { workers } => *workers,
+            ExecutorConfig::Slurm { slurm } => slurm.max_jobs,
         }
     }
 }
@@ -159,6 +302,7 @@ impl Default for SearchConfig {
             fitness: FitnessMetric::default(),
             stop: StopRule::default(),
             executor: ExecutorConfig::default(),
+            baselines: vec!["relu(x)".to_owned()],
         }
     }
 }
@@ -351,6 +495,17 @@ impl SearchConfig {
                 return Err(field("stop.wall_seconds", "a finite number > 0"));
             }
         }
+        if let ExecutorConfig::Slurm { slurm } = &self.executor {
+            slurm.check()?;
+        }
+        for (i, baseline) in self.baselines.iter().enumerate() {
+            if let Err(e) = pangaea_expr::Expr::parse(baseline) {
+                return Err(field(
+                    &format!("baselines[{i}]"),
+                    &format!("an expression (`{baseline}`: {e})"),
+                ));
+            }
+        }
         if self.executor.workers() == 0 {
             return Err(field("executor.workers", "at least 1"));
         }
@@ -444,6 +599,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn slurm_section_parses_and_bad_values_are_named() {
+        let config = SearchConfig::from_toml(
+            "[executor]\nkind = \"slurm\"\n[executor.slurm]\npartition = \"gpu\"\n\
+             gres = \"gpu:1\"\nmem = \"16G\"\ntime_limit_seconds = 90\nmax_jobs = 4\n\
+             extra_args = [\"--exclusive\"]\n",
+        )
+        .unwrap();
+        let ExecutorConfig::Slurm { slurm } = &config.executor else {
+            panic!("{:?}", config.executor)
+        };
+        assert_eq!(slurm.partition.as_deref(), Some("gpu"));
+        assert_eq!(slurm.time_minutes(), 2);
+        assert_eq!(slurm.max_retries, 2);
+        assert_eq!(config.executor.workers(), 4);
+        assert_eq!(SearchConfig::from_json(&config.to_json()).unwrap(), config);
+        for (text, named) in [
+            ("mem = \"lots\"", "executor.slurm.mem"),
+            ("max_jobs = 0", "executor.slurm.max_jobs"),
+            ("poll_seconds = 0", "executor.slurm.poll_seconds"),
+            ("partition = \"a b\"", "executor.slurm.partition"),
+            (
+                "extra_args = [\"exclusive\"]",
+                "executor.slurm.extra_args[0]",
+            ),
+            ("time_limt_seconds = 3", "time_limt_seconds"),
+        ] {
+            let err = SearchConfig::from_toml(&format!(
+                "[executor]\nkind = \"slurm\"\n[executor.slurm]\n{text}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(named), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum SearchEvent {
         generation_limit: Option<usize>,
         /// The evaluation limit, if any.
         evaluation_limit: Option<usize>,
+        /// How many evaluations the search will run at most when it stops by its generation
+        /// or evaluation limit (every planned form trained, no duplicates): the ETA's basis.
+        expected_evaluations: Option<usize>,
     },
     /// A generation's candidates were planned and stored.
     GenerationStarted {
@@ -93,6 +96,8 @@ pub enum SearchEvent {
         fitness: Option<f64>,
         /// Whether the result came from the cache.
         cached: bool,
+        /// Whether it is a baseline's (a reference, not a candidate of the search).
+        baseline: bool,
         /// Seconds it took.
         wall_seconds: f64,
     },

@@ -46,15 +46,18 @@ mod selection;
 mod store;
 
 pub use cache::{cache_key, Cache};
-pub use config::{ExecutorConfig, FitnessMetric, SearchConfig, Selection, StopRule, PRESETS};
+pub use config::{
+    ExecutorConfig, FitnessMetric, SearchConfig, Selection, SlurmConfig, StopRule, PRESETS,
+};
 pub use error::SearchError;
 pub use event::{EventSink, Fanout, JsonLinesLog, NoEvents, SearchEvent, StopReason};
-pub use executor::{Executor, InProcessExecutor, Job, LocalExecutor, Outcome};
+pub use executor::{Executor, InProcessExecutor, Job, LocalExecutor, Outcome, SlurmExecutor};
 pub use fitness::{compare_best_first, fake_result, fitness};
 pub use reporter::TerminalReporter;
 pub use search::{generation_rng, RunOptions, Search};
 pub use selection::select_parent;
 pub use store::{
     BestPoint, CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    NewCandidate, PopulationMember, Store, TopForm, SCHEMA_VERSION,
+    NewCandidate, PopulationMember, SlurmJobRecord, SlurmJobState, SlurmTaskEnd, Store, TopForm,
+    SCHEMA_VERSION,
 };

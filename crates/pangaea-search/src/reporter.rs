@@ -21,7 +21,8 @@ pub struct TerminalReporter {
     rejected: usize,
     duplicates: usize,
     best: Option<(f64, String)>,
-    evaluation_limit: Option<usize>,
+    baseline: Option<(f64, String)>,
+    expected_evaluations: Option<usize>,
 }
 
 impl std::fmt::Debug for TerminalReporter {
@@ -64,7 +65,8 @@ impl TerminalReporter {
             rejected: 0,
             duplicates: 0,
             best: None,
-            evaluation_limit: None,
+            baseline: None,
+            expected_evaluations: None,
         }
     }
 
@@ -80,14 +82,18 @@ impl TerminalReporter {
             Some((f, e)) => format!("best {f:.4} `{e}`"),
             None => "best -".to_owned(),
         };
-        let eta = match self.evaluation_limit {
+        let baseline = match &self.baseline {
+            Some((f, e)) => format!(" (baseline `{e}` {f:.4})"),
+            None => String::new(),
+        };
+        let eta = match self.expected_evaluations {
             Some(limit) if rate > 0.0 && limit > self.done => {
                 format!(", ETA {:.1} min", (limit - self.done) as f64 / rate)
             }
             _ => String::new(),
         };
         format!(
-            "gen {} | evals {} done, {} running, {} rejected, {} duplicates | {best} | {rate:.1} evals/min{eta}",
+            "gen {} | evals {} done, {} running, {} rejected, {} duplicates | {best}{baseline} | {rate:.1} evals/min{eta}",
             self.generation, self.done, self.running, self.rejected, self.duplicates
         )
     }
@@ -114,10 +120,11 @@ impl EventSink for TerminalReporter {
                 evaluations_done,
                 generation_limit,
                 evaluation_limit,
+                expected_evaluations,
             } => {
                 self.done = *evaluations_done;
                 self.done_at_start = *evaluations_done;
-                self.evaluation_limit = *evaluation_limit;
+                self.expected_evaluations = *expected_evaluations;
                 let verb = if *resumed { "resuming" } else { "starting" };
                 let limits = match (generation_limit, evaluation_limit) {
                     (Some(g), Some(e)) => format!(" (up to {g} generations, {e} evaluations)"),
@@ -155,13 +162,18 @@ impl EventSink for TerminalReporter {
                 reason,
                 fitness,
                 cached,
+                baseline,
                 ..
             } => {
                 if !cached {
                     self.running = self.running.saturating_sub(1);
                 }
                 self.done += 1;
-                if let Some(f) = fitness {
+                if *baseline {
+                    if let Some(f) = fitness {
+                        self.baseline = Some((*f, expr.clone()));
+                    }
+                } else if let Some(f) = fitness {
                     if self.best.as_ref().is_none_or(|(b, _)| f > b) {
                         self.best = Some((*f, expr.clone()));
                     }
@@ -250,6 +262,17 @@ mod tests {
             expr: "alpha * tanh(x)".into(),
         });
         r.event(&SearchEvent::EvaluationFinished {
+            evaluation: 1,
+            candidate: 1,
+            expr: "relu(x)".into(),
+            status: "ok".into(),
+            reason: None,
+            fitness: Some(0.9),
+            cached: true,
+            baseline: true,
+            wall_seconds: 1.0,
+        });
+        r.event(&SearchEvent::EvaluationFinished {
             evaluation: 7,
             candidate: 5,
             expr: "alpha * tanh(x)".into(),
@@ -257,6 +280,7 @@ mod tests {
             reason: None,
             fitness: Some(0.8125),
             cached: false,
+            baseline: false,
             wall_seconds: 1.0,
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
@@ -269,7 +293,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("gen 1 | evals 1 done, 0 running, 1 rejected, 0 duplicates | best 0.8125 `alpha * tanh(x)`"),
+            text.contains("gen 1 | evals 2 done, 0 running, 1 rejected, 0 duplicates | best 0.8125 `alpha * tanh(x)` (baseline `relu(x)` 0.9000)"),
             "{text}"
         );
     }

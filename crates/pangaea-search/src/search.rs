@@ -130,6 +130,7 @@ impl Search {
             evaluations_done: self.store.finished_evaluations()?,
             generation_limit: stop.generations,
             evaluation_limit: stop.evaluations,
+            expected_evaluations: self.expected_evaluations(),
         });
         let mut stored_this_run = 0usize;
         loop {
@@ -170,6 +171,11 @@ impl Search {
                 }
             }
             let candidates = self.store.generation_candidates(generation)?;
+            let baselines: std::collections::HashSet<i64> = candidates
+                .iter()
+                .filter(|c| c.state == CandidateState::Baseline)
+                .map(|c| c.id)
+                .collect();
             let pending: Vec<_> = self
                 .store
                 .generation_evaluations(generation)?
@@ -206,7 +212,14 @@ impl Search {
                             source: "cache",
                         };
                         self.store.record_evaluation(&finished)?;
-                        events.event(&finished_event(&finished, e.candidate, &e.expr, true));
+                        let baseline = baselines.contains(&e.candidate);
+                        events.event(&finished_event(
+                            &finished,
+                            e.candidate,
+                            &e.expr,
+                            true,
+                            baseline,
+                        ));
                         stored_this_run += 1;
                         if options
                             .stop_after_evaluations
@@ -259,9 +272,13 @@ impl Search {
                     if let Some(cache) = cache {
                         cache.put(request, &finished.result)?;
                     }
-                    events_cell
-                        .borrow_mut()
-                        .event(&finished_event(&finished, *candidate, expr, false));
+                    events_cell.borrow_mut().event(&finished_event(
+                        &finished,
+                        *candidate,
+                        expr,
+                        false,
+                        baselines.contains(candidate),
+                    ));
                     stored_this_run += 1;
                     Ok(options
                         .stop_after_evaluations
@@ -284,6 +301,22 @@ impl Search {
                 self.finish_event(events, StopReason::Exhausted, Some(generation))?;
                 return Ok(StopReason::Exhausted);
             }
+        }
+    }
+
+    /// The most evaluations the stopping rule lets the search run (see
+    /// [`SearchEvent::SearchStarted`]); `None` when only the wall time bounds it.
+    fn expected_evaluations(&self) -> Option<usize> {
+        let c = &self.config;
+        let stop = c.effective_stop();
+        let by_generations = stop.generations.map(|g| {
+            c.baselines.len()
+                + c.population_size * c.versions_per_child
+                + g * c.children_per_generation * c.versions_per_child
+        });
+        match (by_generations, stop.evaluations) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -375,6 +408,9 @@ impl Search {
             (self.config.children_per_generation, parents)
         };
         let mut plan: Vec<NewCandidate> = Vec::new();
+        if generation == 0 {
+            plan.extend(self.baseline_plan()?);
+        }
         let mut accepted = 0;
         for _ in 0..DRAWS_PER_FORM * target {
             if accepted == target {
@@ -463,6 +499,37 @@ impl Search {
         Ok(plan)
     }
 
+    /// The baselines of generation 0: one candidate each, trained once as written (not
+    /// parametrized, no RNG drawn, so the candidates after them do not depend on them).
+    fn baseline_plan(&self) -> Result<Vec<NewCandidate>, SearchError> {
+        let mut plan = Vec::new();
+        for (i, text) in self.config.baselines.iter().enumerate() {
+            let expr = Expr::parse(text).map_err(|e| SearchError::Field {
+                field: format!("baselines[{i}]"),
+                expected: format!("an expression (`{text}`: {e})"),
+            })?;
+            let mut request: EvalRequest = self.config.training.clone();
+            request.activation = expr.to_string();
+            request.label = Some(format!("baseline-{i}"));
+            plan.push(NewCandidate {
+                expr: expr.to_string(),
+                canonical: expr.canonical_text(),
+                fingerprint: expr.fingerprint().to_string(),
+                parent: None,
+                mutation: None,
+                mutation_detail: None,
+                state: CandidateState::Baseline,
+                reason: None,
+                duplicate_of: None,
+                versions: vec![(
+                    expr.to_string(),
+                    serde_json::to_string(&request).expect("requests serialize"),
+                )],
+            });
+        }
+        Ok(plan)
+    }
+
     fn parse_stored(&self, c: &CandidateRecord) -> Result<Expr, SearchError> {
         Expr::parse(&c.expr).map_err(|e| SearchError::NotAStore {
             path: self.store.path().to_owned(),
@@ -478,6 +545,15 @@ impl Search {
         let mut updates = Vec::new();
         let mut new_forms = Vec::new();
         for c in &candidates {
+            if c.state == CandidateState::Baseline {
+                let best = evaluations
+                    .iter()
+                    .filter(|e| e.candidate == c.id)
+                    .min_by(|a, b| compare_best_first(a.fitness, b.fitness))
+                    .map_or((None, None), |e| (e.fitness, Some(e.id)));
+                updates.push((c.id, best.0, best.1));
+                continue;
+            }
             if c.state != CandidateState::Pending && c.state != CandidateState::Evaluated {
                 continue;
             }
@@ -532,8 +608,15 @@ fn finished_gen(generation: usize) -> Option<usize> {
     generation.checked_sub(1)
 }
 
-fn finished_event(f: &FinishedEvaluation, candidate: i64, expr: &str, cached: bool) -> SearchEvent {
+fn finished_event(
+    f: &FinishedEvaluation,
+    candidate: i64,
+    expr: &str,
+    cached: bool,
+    baseline: bool,
+) -> SearchEvent {
     SearchEvent::EvaluationFinished {
+        baseline,
         evaluation: f.id,
         candidate,
         expr: expr.to_owned(),

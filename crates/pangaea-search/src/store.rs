@@ -11,6 +11,9 @@
 //!   source (`executor` or `cache`) and finish time.
 //! - `populations(generation, rank, candidate_id, fitness)`: the population after each
 //!   generation (generation 0 = the initial population).
+//! - `slurm_jobs` (schema 2): every Slurm array task the Slurm executor submitted, one row per
+//!   attempt of an evaluation, with its job id (see [`SlurmJobRecord`]). A store of schema 1 is
+//!   migrated when opened for writing.
 //!
 //! Only the coordinator writes, and every write is one transaction: a generation's plan (its
 //! candidates and their evaluations), one finished evaluation, or a generation's end (fitness
@@ -27,7 +30,11 @@ use crate::config::SearchConfig;
 use crate::error::SearchError;
 
 /// The schema version this code writes, and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+mod slurm_jobs;
+
+pub use slurm_jobs::{SlurmJobRecord, SlurmJobState, SlurmTaskEnd};
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +79,25 @@ CREATE TABLE populations (
 );
 ";
 
+/// Schema 1 → 2: the Slurm executor's job ledger.
+const MIGRATION_2: &str = "
+CREATE TABLE slurm_jobs (
+    batch INTEGER NOT NULL,
+    task INTEGER NOT NULL,
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+    attempt INTEGER NOT NULL,
+    job_name TEXT NOT NULL,
+    job_id TEXT,
+    state TEXT NOT NULL,
+    slurm_state TEXT,
+    reason TEXT,
+    submitted_at REAL NOT NULL,
+    finished_at REAL,
+    PRIMARY KEY (batch, task)
+);
+CREATE INDEX slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
+";
+
 /// What became of a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +110,9 @@ pub enum CandidateState {
     Rejected,
     /// Equivalent to an earlier candidate (`duplicate_of`), whose fitness it inherits.
     Duplicate,
+    /// A reference activation (`SearchConfig::baselines`), trained once with the same recipe
+    /// as the candidates; never in the population, never a parent, never a duplicate's original.
+    Baseline,
 }
 
 impl CandidateState {
@@ -94,6 +123,7 @@ impl CandidateState {
             CandidateState::Evaluated => "evaluated",
             CandidateState::Rejected => "rejected",
             CandidateState::Duplicate => "duplicate",
+            CandidateState::Baseline => "baseline",
         }
     }
 
@@ -103,6 +133,7 @@ impl CandidateState {
             CandidateState::Evaluated,
             CandidateState::Rejected,
             CandidateState::Duplicate,
+            CandidateState::Baseline,
         ]
         .into_iter()
         .find(|s| s.name() == name)
@@ -340,6 +371,8 @@ impl Store {
             let tx = conn.transaction().map_err(sql("creating the schema"))?;
             tx.execute_batch(SCHEMA)
                 .map_err(sql("creating the schema"))?;
+            tx.execute_batch(MIGRATION_2)
+                .map_err(sql("creating the schema"))?;
             for (key, value) in [
                 ("config", config.to_json()),
                 ("created_at", now().to_string()),
@@ -372,8 +405,8 @@ impl Store {
         Ok(())
     }
 
-    /// Checks the schema version without modifying anything.
-    fn check_version(path: &Path) -> Result<(), SearchError> {
+    /// Checks the schema version without modifying anything; returns it.
+    fn check_version(path: &Path) -> Result<u32, SearchError> {
         if !path.is_file() {
             return Err(SearchError::Io {
                 path: path.to_owned(),
@@ -404,24 +437,49 @@ impl Store {
                 message: "no schema version (not created by pangaea search)".to_owned(),
             });
         }
-        Ok(())
+        Ok(version)
+    }
+
+    /// Brings a store of an older schema up to [`SCHEMA_VERSION`] in one transaction.
+    fn migrate(&mut self, from: u32) -> Result<(), SearchError> {
+        if from >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = move |source| SearchError::Sqlite {
+            path: path.clone(),
+            doing: format!("migrating the schema from version {from} to {SCHEMA_VERSION}"),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql.clone())?;
+        // Read again inside the transaction: another coordinator may have migrated meanwhile.
+        let version: u32 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sql.clone())?;
+        if version < 2 {
+            tx.execute_batch(MIGRATION_2).map_err(sql.clone())?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(sql.clone())?;
+        tx.commit().map_err(sql)
     }
 
     /// Opens an existing store for writing (the coordinator, `--resume`). A store from a newer
     /// schema is refused before anything is written.
     pub fn open(path: &Path) -> Result<Store, SearchError> {
-        Self::check_version(path)?;
+        let version = Self::check_version(path)?;
         let conn = Connection::open(path).map_err(|source| SearchError::Sqlite {
             path: path.to_owned(),
             doing: "opening the store".to_owned(),
             source,
         })?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_owned(),
         };
         Self::configure(&store.conn).map_err(store.err("configuring the store"))?;
         store.config()?;
+        store.migrate(version)?;
         Ok(store)
     }
 
@@ -764,13 +822,15 @@ impl Store {
         Ok(n as usize)
     }
 
-    /// The finished evaluations of a search in evaluation order, each with the best fitness so
-    /// far (the curve of a search's progress).
+    /// The finished evaluations of a search's candidates in evaluation order (baselines left
+    /// out), each with the best fitness so far (the curve of a search's progress).
     pub fn best_so_far(&self) -> Result<Vec<BestPoint>, SearchError> {
+        let baselines: std::collections::HashSet<i64> =
+            self.baselines()?.into_iter().map(|c| c.id).collect();
         let mut best: Option<(f64, i64)> = None;
         let mut out = Vec::new();
         for e in self.evaluations()? {
-            if !e.is_finished() {
+            if !e.is_finished() || baselines.contains(&e.candidate) {
                 continue;
             }
             if let Some(f) = e.fitness {
@@ -786,6 +846,12 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The reference activations of the search (state `baseline`), in candidate order; their
+    /// `fitness` is set once generation 0 has ended.
+    pub fn baselines(&self) -> Result<Vec<CandidateRecord>, SearchError> {
+        self.query_candidates("WHERE state = 'baseline'", [])
     }
 
     /// The population after `generation` (0 = initial), best first.

@@ -100,12 +100,33 @@ fn store_round_trip() {
         assert_eq!(e.status.as_deref(), Some(result.status.name()));
         assert_eq!(e.source.as_deref(), Some("executor"));
     }
-    // best so far is monotone and ends at the best evaluation.
+    // The ReLU baseline was trained once, as written, with the same recipe; it is not part of
+    // the population, and the progress curve leaves it out.
+    let baselines = store.baselines().unwrap();
+    assert_eq!(baselines.len(), 1);
+    assert_eq!(baselines[0].expr, "relu(x)");
+    assert_eq!(baselines[0].state, CandidateState::Baseline);
+    let baseline_evals = store.candidate_evaluations(baselines[0].id).unwrap();
+    assert_eq!(baseline_evals.len(), 1);
+    let baseline_request = baseline_evals[0].request().unwrap();
+    assert_eq!(baseline_request.activation, "relu(x)");
+    assert_eq!(baseline_request.epochs, config.training.epochs);
+    assert_eq!(baselines[0].fitness, baseline_evals[0].fitness);
+    assert!(baselines[0].fitness.is_some());
+    for g in 0..=4 {
+        assert!(store
+            .population(g)
+            .unwrap()
+            .iter()
+            .all(|m| m.candidate != baselines[0].id));
+    }
+    // best so far is monotone and ends at the best evaluation of a candidate.
     let curve = store.best_so_far().unwrap();
-    assert_eq!(curve.len(), evaluations.len());
+    assert_eq!(curve.len(), evaluations.len() - 1);
     assert!(curve.windows(2).all(|w| w[1].best >= w[0].best));
     let best_fitness = evaluations
         .iter()
+        .filter(|e| e.candidate != baselines[0].id)
         .filter_map(|e| e.fitness)
         .fold(f64::MIN, f64::max);
     assert_eq!(curve.last().unwrap().best, Some(best_fitness));

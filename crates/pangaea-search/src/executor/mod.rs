@@ -3,15 +3,16 @@
 //!
 //! Shaped like ripgrep's `Matcher`: an implementation provides three small methods
 //! ([`Executor::capacity`], [`Executor::submit`], [`Executor::collect`]); the search drives it
-//! only through the provided [`Executor::run_batch`]. A Slurm executor implements the same three
-//! methods (submit = write the request file and `sbatch`, collect = poll for result files)
-//! without touching the search.
+//! only through [`Executor::run_batch`]. The Slurm executor ([`SlurmExecutor`]) overrides
+//! `run_batch` to send a whole batch as one `sbatch --array` job, without touching the search.
 
 mod in_process;
 mod local;
+mod slurm;
 
 pub use in_process::InProcessExecutor;
 pub use local::LocalExecutor;
+pub use slurm::SlurmExecutor;
 
 use std::time::Duration;
 

@@ -1,0 +1,311 @@
+//! The `slurm_jobs` table: the Slurm executor's ledger of array tasks (schema 2).
+//!
+//! One row per attempt of an evaluation: the executor's own batch number and the task's index
+//! in it (the key, known before `sbatch` answers), the job name it was submitted under, and the
+//! array job id once `sbatch` has answered. A row is written *before* `sbatch` runs (state
+//! `submitting`), so a coordinator killed at any instant leaves a row for every job it may have
+//! submitted; `--resume` finds a `submitting` batch's job by its name, adopts `submitted`
+//! ones, and never submits an evaluation twice.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{now, Store};
+use crate::error::SearchError;
+
+/// Where one attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlurmJobState {
+    /// Recorded; `sbatch` may or may not have accepted it (no job id yet).
+    Submitting,
+    /// Accepted by `sbatch` (job id known); queued, running or finished but not yet collected.
+    Submitted,
+    /// Finished with a readable result, which the executor handed to the search.
+    Done,
+    /// Finished without a usable result (`slurm_state` and `reason` say why).
+    Failed,
+    /// Cancelled by the coordinator (Ctrl-C); does not count as an attempt.
+    Cancelled,
+}
+
+impl SlurmJobState {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SlurmJobState::Submitting => "submitting",
+            SlurmJobState::Submitted => "submitted",
+            SlurmJobState::Done => "done",
+            SlurmJobState::Failed => "failed",
+            SlurmJobState::Cancelled => "cancelled",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<SlurmJobState> {
+        [
+            SlurmJobState::Submitting,
+            SlurmJobState::Submitted,
+            SlurmJobState::Done,
+            SlurmJobState::Failed,
+            SlurmJobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// One attempt of one evaluation as a Slurm array task.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SlurmJobRecord {
+    /// The executor's submission number (one `sbatch --array` per batch), from 1.
+    pub batch: i64,
+    /// The task's index in the array.
+    pub task: i64,
+    /// The evaluation it runs.
+    pub evaluation: i64,
+    /// Which attempt of the evaluation (1-based).
+    pub attempt: u32,
+    /// The `--job-name` it was submitted under (unique per batch and run directory).
+    pub job_name: String,
+    /// The array job id `sbatch` answered; `None` while `submitting`.
+    pub job_id: Option<String>,
+    /// Where it stands.
+    pub state: SlurmJobState,
+    /// The last Slurm state seen (`COMPLETED`, `TIMEOUT`, `NODE_FAIL`, …, or `VANISHED`).
+    pub slurm_state: Option<String>,
+    /// Why it failed, with the tail of its log.
+    pub reason: Option<String>,
+    /// Unix time it was recorded.
+    pub submitted_at: f64,
+    /// Unix time it was seen finished.
+    pub finished_at: Option<f64>,
+}
+
+impl SlurmJobRecord {
+    /// The task's Slurm id, `ARRAYJOBID_TASK`, once known.
+    pub fn slurm_id(&self) -> Option<String> {
+        self.job_id.as_ref().map(|j| format!("{j}_{}", self.task))
+    }
+}
+
+/// How one task ended, for [`Store::finish_slurm_tasks`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlurmTaskEnd {
+    /// The batch.
+    pub batch: i64,
+    /// The task's index in it.
+    pub task: i64,
+    /// `Done`, `Failed` or `Cancelled`.
+    pub state: SlurmJobState,
+    /// The Slurm state seen (`COMPLETED`, `TIMEOUT`, …).
+    pub slurm_state: Option<String>,
+    /// Why, for a failure or cancellation.
+    pub reason: Option<String>,
+}
+
+impl Store {
+    /// The number the next batch gets (one more than the highest stored).
+    pub fn next_slurm_batch(&self) -> Result<i64, SearchError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(batch) FROM slurm_jobs", [], |r| r.get(0))
+            .map_err(self.err("reading the slurm jobs"))?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Records a batch about to be submitted: task i runs `tasks[i] = (evaluation, attempt)`.
+    /// One transaction, before `sbatch` runs.
+    pub fn insert_slurm_batch(
+        &mut self,
+        batch: i64,
+        job_name: &str,
+        tasks: &[(i64, u32)],
+    ) -> Result<(), SearchError> {
+        let path = self.path.clone();
+        let sql = move |source| SearchError::Sqlite {
+            path: path.clone(),
+            doing: format!("recording slurm batch {batch}"),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql.clone())?;
+        let at = now();
+        for (task, (evaluation, attempt)) in tasks.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO slurm_jobs (batch, task, evaluation_id, attempt, job_name, state, \
+                 submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitting', ?6)",
+                params![batch, task as i64, evaluation, attempt, job_name, at],
+            )
+            .map_err(sql.clone())?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Records the array job id `sbatch` gave a batch: its tasks become `submitted`.
+    pub fn set_slurm_job_id(&mut self, batch: i64, job_id: &str) -> Result<(), SearchError> {
+        self.conn
+            .execute(
+                "UPDATE slurm_jobs SET job_id = ?2, state = 'submitted' \
+                 WHERE batch = ?1 AND state = 'submitting'",
+                params![batch, job_id],
+            )
+            .map_err(self.err("recording a slurm job id"))?;
+        Ok(())
+    }
+
+    /// Records how tasks ended, in one transaction.
+    pub fn finish_slurm_tasks(&mut self, tasks: &[SlurmTaskEnd]) -> Result<(), SearchError> {
+        let path = self.path.clone();
+        let sql = move |source| SearchError::Sqlite {
+            path: path.clone(),
+            doing: "recording the end of slurm tasks".to_owned(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql.clone())?;
+        let at = now();
+        for t in tasks {
+            tx.execute(
+                "UPDATE slurm_jobs SET state = ?3, slurm_state = ?4, reason = ?5, \
+                 finished_at = ?6 WHERE batch = ?1 AND task = ?2",
+                params![t.batch, t.task, t.state.name(), t.slurm_state, t.reason, at],
+            )
+            .map_err(sql.clone())?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Every recorded attempt, by batch and task (empty for a store of schema 1 opened
+    /// read-only).
+    pub fn slurm_jobs(&self) -> Result<Vec<SlurmJobRecord>, SearchError> {
+        let table: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'slurm_jobs'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err("reading the slurm jobs"))?;
+        if table.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT batch, task, evaluation_id, attempt, job_name, job_id, state, \
+                 slurm_state, reason, submitted_at, finished_at FROM slurm_jobs \
+                 ORDER BY batch, task",
+            )
+            .map_err(self.err("reading the slurm jobs"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let state: String = r.get(6)?;
+                Ok(SlurmJobRecord {
+                    batch: r.get(0)?,
+                    task: r.get(1)?,
+                    evaluation: r.get(2)?,
+                    attempt: r.get(3)?,
+                    job_name: r.get(4)?,
+                    job_id: r.get(5)?,
+                    state: SlurmJobState::from_name(&state).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            6,
+                            rusqlite::types::Type::Text,
+                            format!("unknown slurm job state `{state}`").into(),
+                        )
+                    })?,
+                    slurm_state: r.get(7)?,
+                    reason: r.get(8)?,
+                    submitted_at: r.get(9)?,
+                    finished_at: r.get(10)?,
+                })
+            })
+            .map_err(self.err("reading the slurm jobs"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.err("reading the slurm jobs"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SearchConfig;
+    use crate::store::{CandidateState, NewCandidate, SCHEMA, SCHEMA_VERSION};
+    use rusqlite::Connection;
+
+    fn plan_one(store: &mut Store) -> i64 {
+        let ids = store
+            .insert_plan(
+                0,
+                &[NewCandidate {
+                    expr: "tanh(x)".to_owned(),
+                    canonical: "tanh(x)".to_owned(),
+                    fingerprint: "0".to_owned(),
+                    parent: None,
+                    mutation: None,
+                    mutation_detail: None,
+                    state: CandidateState::Pending,
+                    reason: None,
+                    duplicate_of: None,
+                    versions: vec![("tanh(x)".to_owned(), "{}".to_owned())],
+                }],
+            )
+            .unwrap();
+        store.candidate_evaluations(ids[0]).unwrap()[0].id
+    }
+
+    #[test]
+    fn ledger_records_batches_ids_and_endings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("s.db"), &SearchConfig::quick()).unwrap();
+        let e = plan_one(&mut store);
+        assert_eq!(store.next_slurm_batch().unwrap(), 1);
+        store
+            .insert_slurm_batch(1, "pangaea-x-b1", &[(e, 1)])
+            .unwrap();
+        let rows = store.slurm_jobs().unwrap();
+        assert_eq!(rows[0].state, SlurmJobState::Submitting);
+        assert_eq!(rows[0].slurm_id(), None);
+        store.set_slurm_job_id(1, "77").unwrap();
+        store
+            .finish_slurm_tasks(&[SlurmTaskEnd {
+                batch: 1,
+                task: 0,
+                state: SlurmJobState::Failed,
+                slurm_state: Some("TIMEOUT".to_owned()),
+                reason: Some("log".to_owned()),
+            }])
+            .unwrap();
+        let rows = store.slurm_jobs().unwrap();
+        assert_eq!(rows[0].slurm_id().as_deref(), Some("77_0"));
+        assert_eq!(rows[0].state, SlurmJobState::Failed);
+        assert_eq!(rows[0].slurm_state.as_deref(), Some("TIMEOUT"));
+        assert_eq!(store.next_slurm_batch().unwrap(), 2);
+    }
+
+    #[test]
+    fn schema_1_store_is_migrated_when_opened_for_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('config', ?1)",
+                [SearchConfig::quick().to_json()],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let read_only = Store::open_read_only(&path).unwrap();
+        assert!(read_only.slurm_jobs().unwrap().is_empty());
+        drop(read_only);
+        let mut store = Store::open(&path).unwrap();
+        let version: u32 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let e = plan_one(&mut store);
+        store.insert_slurm_batch(1, "n", &[(e, 1)]).unwrap();
+        assert_eq!(store.slurm_jobs().unwrap().len(), 1);
+    }
+}

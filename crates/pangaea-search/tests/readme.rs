@@ -1,0 +1,32 @@
+//! The configurations shown in the README are valid: every ```toml block parses as a
+//! `SearchConfig` and passes its checks, so a user who copies one gets a running search.
+
+use pangaea_search::SearchConfig;
+
+#[test]
+fn every_toml_example_of_the_readme_is_a_valid_configuration() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), text) => {
+                block.push_str(text);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    assert!(!blocks.is_empty(), "no ```toml block in {path}");
+    for (i, block) in blocks.iter().enumerate() {
+        if let Err(e) = SearchConfig::from_toml(block) {
+            panic!("README toml block {i} is not a valid configuration: {e}\n{block}");
+        }
+    }
+}
