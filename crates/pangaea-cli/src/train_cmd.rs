@@ -265,8 +265,9 @@ fn summary(r: &EvalResult) -> String {
                 line.push_str(&format!(" test_accuracy {test:.4}"));
             }
             line.push_str(&format!(
-                " ({} epochs, {:.1} s, {:.0} images/s)",
+                " ({} epoch{}, {:.1} s, {:.0} images/s)",
                 r.epochs.len(),
+                if r.epochs.len() == 1 { "" } else { "s" },
                 r.wall_seconds,
                 r.images_per_second
             ));

@@ -61,9 +61,15 @@ impl ComparePlan {
                 });
             }
         }
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         let title = format!(
-            "{} on {}, {} epochs, {} runs each",
-            template.architecture, template.dataset.name, template.epochs, runs
+            "{} on {}, {} epoch{}, {} run{} each",
+            template.architecture,
+            template.dataset.name,
+            template.epochs,
+            plural(template.epochs),
+            runs,
+            plural(runs)
         );
         Ok(ComparePlan {
             title,
@@ -102,7 +108,12 @@ pub fn final_plan(
             format!("search candidate {}", t.candidate.id),
         ));
     }
-    ComparePlan::new(activations, &config.training, runs, seed)
+    // The search's recipe, but on the whole training set: a search usually trains on a subset
+    // (`limit_train`, `limit_val`) to go fast, a final comparison must not.
+    let mut training = config.training;
+    training.dataset.limit_train = None;
+    training.dataset.limit_val = None;
+    ComparePlan::new(activations, &training, runs, seed)
 }
 
 /// Runs a plan on `executor` and builds the table. `on_done(finished, total, result)` is called

@@ -252,10 +252,11 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>\
-         <p>{} on {}, {} epochs per evaluation; {} evaluations stored.</p>\n{sections}</body></html>\n",
+         <p>{} on {}, {} epoch{} per evaluation; {} evaluations stored.</p>\n{sections}</body></html>\n",
         esc(&config.training.architecture),
         esc(&config.training.dataset.name),
         config.training.epochs,
+        if config.training.epochs == 1 { "" } else { "s" },
         evaluations.len(),
         t = esc(&title),
     );

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use pangaea_report::write_report;
+use pangaea_report::{final_plan, write_report};
 use pangaea_search::{fake_result, InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig};
 use pangaea_search::{StopRule, Store};
 use pangaea_train::{EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
@@ -181,4 +181,39 @@ fn screenshot(index: &Path) {
         std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
     }
     eprintln!("screenshot: {}", png.display());
+}
+
+/// `final` retrains the store's top forms (each as its best version) and the baselines, ReLU
+/// first, with the search's recipe but on the whole training set, measuring the test set.
+#[test]
+fn the_final_plan_uses_the_whole_training_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("run.db");
+    small_store(&db);
+    let store = Store::open_read_only(&db).unwrap();
+    let config = store.config().unwrap();
+    assert!(config.training.dataset.limit_train.is_some());
+    let plan = final_plan(&store, 2, 3, &["swish".into(), "relu".into()], 7).unwrap();
+    let top = store.top_forms(2).unwrap();
+    let names: Vec<&str> = plan.activations.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "relu",
+            "swish",
+            top[0].best.expr.as_str(),
+            top[1].best.expr.as_str()
+        ]
+    );
+    assert_eq!(plan.runs.len(), 12);
+    for (i, run) in plan.runs.iter().enumerate() {
+        let r = &run.request;
+        assert_eq!(run.activation, i / 3);
+        assert_eq!(r.seed, 7 + (i % 3) as u64);
+        assert_eq!(r.dataset.limit_train, None);
+        assert_eq!(r.dataset.limit_val, None);
+        assert!(r.dataset.train_on_full && r.dataset.measure_test);
+        assert_eq!(r.epochs, config.training.epochs);
+        assert_eq!(r.architecture, config.training.architecture);
+    }
 }

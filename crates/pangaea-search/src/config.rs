@@ -321,10 +321,11 @@ impl SearchConfig {
     }
 
     /// Fashion-MNIST, the tiny net, one epoch on 3,000 training images, 1,000 validation
-    /// images: about 5–10 s per evaluation on one core. Population 16, 8 children per
-    /// generation, 3 versions each, 5 generations: 56 forms, ≤ 168 evaluations, about 10–14
-    /// minutes with 2 workers; a 15-minute wall limit caps it. Tune `training.epochs`,
-    /// `training.dataset.limit_train` and `stop` here when the timings change.
+    /// images: about 7 s per evaluation on one core. Population 16, 8 children per
+    /// generation, 3 versions each, 5 generations, plus the ReLU baseline: 56 forms, ≤ 169
+    /// evaluations, 11 minutes with 2 workers on the 2-core CI box (BENCHMARKS.md); a
+    /// 15-minute wall limit caps it. The learned parameters are recorded (at initialisation and
+    /// after the epoch) so that the report and `export` can show and use them.
     pub fn quick() -> SearchConfig {
         let mut training = EvalRequest::recipe("tiny");
         training.epochs = 1;
@@ -332,7 +333,6 @@ impl SearchConfig {
         training.dataset.limit_train = Some(3_000);
         training.dataset.limit_val = Some(1_000);
         training.dataset.augment = false;
-        training.record.activation_params_every = 0;
         SearchConfig {
             training,
             population_size: 16,
