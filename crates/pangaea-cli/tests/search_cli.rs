@@ -6,32 +6,28 @@ use std::process::Command;
 use pangaea_search::{CandidateState, Store};
 use pangaea_train::Status;
 
+mod common;
+use common::TINY_TRAINING;
+
 fn pangaea() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pangaea"))
 }
 
-const TINY: [&str; 20] = [
-    "--dataset",
-    "synthetic",
-    "--arch",
-    "tiny",
-    "--epochs",
-    "1",
-    "--limit-train",
-    "64",
-    "--limit-val",
-    "32",
-    "--batch-size",
-    "32",
-    "--population-size",
-    "2",
-    "--children",
-    "1",
-    "--versions",
-    "1",
-    "--seed",
-    "5",
-];
+/// The tiny training flags plus this file's search sizes.
+fn tiny() -> Vec<&'static str> {
+    let mut args = TINY_TRAINING.to_vec();
+    args.extend([
+        "--population-size",
+        "2",
+        "--children",
+        "1",
+        "--versions",
+        "1",
+        "--seed",
+        "5",
+    ]);
+    args
+}
 
 #[test]
 fn local_executor_trains_with_real_workers() {
@@ -41,7 +37,7 @@ fn local_executor_trains_with_real_workers() {
         .arg("search")
         .arg("--store")
         .arg(&path)
-        .args(TINY)
+        .args(tiny())
         .args([
             "--generations",
             "1",
@@ -91,7 +87,7 @@ fn the_time_limit_fails_evaluations_with_a_reason() {
         .arg("search")
         .arg("--store")
         .arg(&path)
-        .args(TINY)
+        .args(tiny())
         .args(["--generations", "0", "--time-limit", "0.01"])
         .output()
         .unwrap();

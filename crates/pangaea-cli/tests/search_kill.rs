@@ -2,11 +2,13 @@
 //! final population of an uninterrupted run (DESIGN.md, "Storage"). Uses the hidden
 //! `--fake-fitness` flag (no training) so that the search is fast.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use pangaea_search::Store;
+
+mod common;
+use common::summary;
 
 const SEARCH: [&str; 12] = [
     "--fake-fitness",
@@ -27,35 +29,6 @@ fn pangaea() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pangaea"));
     c.stdout(Stdio::null()).stderr(Stdio::null());
     c
-}
-
-type Summary = (
-    Vec<(String, String, Option<i64>, Option<u64>)>,
-    Vec<(i64, Option<u64>)>,
-);
-
-fn summary(path: &Path) -> Summary {
-    let store = Store::open_read_only(path).unwrap();
-    let candidates = store
-        .candidates()
-        .unwrap()
-        .into_iter()
-        .map(|c| {
-            (
-                c.expr,
-                c.state.name().to_owned(),
-                c.parent,
-                c.fitness.map(f64::to_bits),
-            )
-        })
-        .collect();
-    let population = store
-        .final_population()
-        .unwrap()
-        .into_iter()
-        .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
-        .collect();
-    (candidates, population)
 }
 
 /// A small xorshift generator: the kill moments are random, and the seed is printed.

@@ -15,32 +15,28 @@ use std::time::{Duration, Instant};
 use pangaea_search::{SlurmJobState, Store};
 use pangaea_train::Status;
 
+mod common;
+use common::{summary, Summary, TINY_TRAINING};
+
 const PANGAEA: &str = env!("CARGO_BIN_EXE_pangaea");
 
-const TINY: [&str; 22] = [
-    "--dataset",
-    "synthetic",
-    "--arch",
-    "tiny",
-    "--epochs",
-    "1",
-    "--limit-train",
-    "64",
-    "--limit-val",
-    "32",
-    "--batch-size",
-    "32",
-    "--population-size",
-    "3",
-    "--children",
-    "2",
-    "--versions",
-    "2",
-    "--seed",
-    "11",
-    "--generations",
-    "2",
-];
+/// The tiny training flags plus this file's search sizes.
+fn tiny() -> Vec<&'static str> {
+    let mut args = TINY_TRAINING.to_vec();
+    args.extend([
+        "--population-size",
+        "3",
+        "--children",
+        "2",
+        "--versions",
+        "2",
+        "--seed",
+        "11",
+        "--generations",
+        "2",
+    ]);
+    args
+}
 
 /// Whether a cluster answers; panics when `PANGAEA_SLURM=1` promised one and it does not.
 fn cluster() -> bool {
@@ -92,7 +88,7 @@ fn wrapper(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 fn search(store: &Path) -> Command {
     let mut c = Command::new(PANGAEA);
-    c.arg("search").arg("--store").arg(store).args(TINY);
+    c.arg("search").arg("--store").arg(store).args(tiny());
     c
 }
 
@@ -101,36 +97,6 @@ fn run(mut command: Command) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     stderr
-}
-
-type Summary = (
-    Vec<(String, String, Option<i64>, Option<u64>)>,
-    Vec<(i64, Option<u64>)>,
-);
-
-/// Candidates (form, state, parent, fitness bits) and the final population.
-fn summary(path: &Path) -> Summary {
-    let store = Store::open_read_only(path).unwrap();
-    let candidates = store
-        .candidates()
-        .unwrap()
-        .into_iter()
-        .map(|c| {
-            (
-                c.expr,
-                c.state.name().to_owned(),
-                c.parent,
-                c.fitness.map(f64::to_bits),
-            )
-        })
-        .collect();
-    let population = store
-        .final_population()
-        .unwrap()
-        .into_iter()
-        .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
-        .collect();
-    (candidates, population)
 }
 
 /// The local executor's answer for the same search, computed once per test that needs it.
@@ -255,7 +221,7 @@ fn a_job_over_its_time_limit_is_recorded_as_timeout() {
     c.arg("search")
         .arg("--store")
         .arg(&path)
-        .args(&TINY[..12])
+        .args(TINY_TRAINING)
         .args([
             "--population-size",
             "1",
@@ -306,7 +272,7 @@ fn a_coordinator_killed_and_resumed_submits_no_duplicate_jobs() {
             c.arg("search")
                 .arg("--store")
                 .arg(&path)
-                .args(TINY)
+                .args(tiny())
                 .arg("--workers=2")
                 .arg("--config")
                 .arg(&config);
