@@ -24,6 +24,11 @@ fn python_with_numpy() -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
+        // CI installs NumPy and sets PANGAEA_REQUIRE_NUMPY=1: there, missing is a failure.
+        assert!(
+            std::env::var_os("PANGAEA_REQUIRE_NUMPY").is_none(),
+            "PANGAEA_REQUIRE_NUMPY is set but `python3 -c 'import numpy'` fails"
+        );
         eprintln!("NOTICE: python3 with numpy not found; skipping the NumPy export check");
     }
     ok
