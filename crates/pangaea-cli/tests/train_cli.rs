@@ -33,6 +33,17 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `pangaea worker --request REQ --result OUT`.
+fn worker(req: &Path, out: &Path) -> Output {
+    pangaea(&[
+        "worker",
+        "--request",
+        path_str(req),
+        "--result",
+        path_str(out),
+    ])
+}
+
 #[test]
 fn worker_runs_a_request_file_and_writes_the_result() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,13 +52,7 @@ fn worker_runs_a_request_file_and_writes_the_result() {
     quick_request("alpha * x * sigmoid(beta * x)")
         .write(&req)
         .unwrap();
-    let output = pangaea(&[
-        "worker",
-        "--request",
-        path_str(&req),
-        "--result",
-        path_str(&out),
-    ]);
+    let output = worker(&req, &out);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let result = EvalResult::read(&out).unwrap();
     assert_eq!(result.status, Status::Ok, "{:?}", result.reason);
@@ -65,13 +70,7 @@ fn worker_writes_a_result_for_a_bad_candidate_and_exits_0() {
     let req = dir.path().join("req.json");
     let out = dir.path().join("out.json");
     quick_request("sigmoid(x").write(&req).unwrap();
-    let output = pangaea(&[
-        "worker",
-        "--request",
-        path_str(&req),
-        "--result",
-        path_str(&out),
-    ]);
+    let output = worker(&req, &out);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let result = EvalResult::read(&out).unwrap();
     assert_eq!(result.status, Status::Rejected);
@@ -88,13 +87,7 @@ fn worker_refuses_a_bad_request_file_naming_file_and_field() {
         r#"{"activation": "relu", "dataset": {"limit_train": -5}}"#,
     )
     .unwrap();
-    let output = pangaea(&[
-        "worker",
-        "--request",
-        path_str(&req),
-        "--result",
-        path_str(&out),
-    ]);
+    let output = worker(&req, &out);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(
@@ -104,13 +97,7 @@ fn worker_refuses_a_bad_request_file_naming_file_and_field() {
     assert!(!out.exists());
 
     std::fs::write(&req, r#"{"version": 7, "activation": "relu"}"#).unwrap();
-    let output = pangaea(&[
-        "worker",
-        "--request",
-        path_str(&req),
-        "--result",
-        path_str(&out),
-    ]);
+    let output = worker(&req, &out);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("version 7"));
 }
