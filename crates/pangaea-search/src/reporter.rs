@@ -8,8 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::event::{EventSink, SearchEvent};
 
-/// Shows generation, evaluations done / running / rejected, the best fitness so far with its
-/// expression, throughput and (when the stopping rule allows) an ETA.
+/// Shows generation, evaluations done / in flight (handed to the executor: running or waiting
+/// in its queue) / rejected, the best fitness so far with its expression, throughput and (when
+/// the stopping rule allows) an ETA.
 pub struct TerminalReporter {
     out: Box<dyn Write + Send>,
     bar: Option<ProgressBar>,
@@ -17,7 +18,7 @@ pub struct TerminalReporter {
     generation: usize,
     done_at_start: usize,
     done: usize,
-    running: usize,
+    in_flight: usize,
     rejected: usize,
     duplicates: usize,
     best: Option<(f64, String)>,
@@ -61,7 +62,7 @@ impl TerminalReporter {
             generation: 0,
             done_at_start: 0,
             done: 0,
-            running: 0,
+            in_flight: 0,
             rejected: 0,
             duplicates: 0,
             best: None,
@@ -93,8 +94,8 @@ impl TerminalReporter {
             _ => String::new(),
         };
         format!(
-            "gen {} | evals {} done, {} running, {} rejected, {} duplicates | {best}{baseline} | {rate:.1} evals/min{eta}",
-            self.generation, self.done, self.running, self.rejected, self.duplicates
+            "gen {} | evals {} done, {} in flight, {} rejected, {} duplicates | {best}{baseline} | {rate:.1} evals/min{eta}",
+            self.generation, self.done, self.in_flight, self.rejected, self.duplicates
         )
     }
 
@@ -150,7 +151,7 @@ impl EventSink for TerminalReporter {
             SearchEvent::CandidateRejected { .. } => self.rejected += 1,
             SearchEvent::CandidateDuplicate { .. } => self.duplicates += 1,
             SearchEvent::EvaluationSubmitted { .. } => {
-                self.running += 1;
+                self.in_flight += 1;
                 if let Some(bar) = &self.bar {
                     bar.set_message(self.status());
                 }
@@ -166,7 +167,7 @@ impl EventSink for TerminalReporter {
                 ..
             } => {
                 if !cached {
-                    self.running = self.running.saturating_sub(1);
+                    self.in_flight = self.in_flight.saturating_sub(1);
                 }
                 self.done += 1;
                 if *baseline {
@@ -293,7 +294,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("gen 1 | evals 2 done, 0 running, 1 rejected, 0 duplicates | best 0.8125 `alpha * tanh(x)` (baseline `relu(x)` 0.9000)"),
+            text.contains("gen 1 | evals 2 done, 0 in flight, 1 rejected, 0 duplicates | best 0.8125 `alpha * tanh(x)` (baseline `relu(x)` 0.9000)"),
             "{text}"
         );
     }
