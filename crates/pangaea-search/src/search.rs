@@ -545,16 +545,10 @@ impl Search {
         let mut updates = Vec::new();
         let mut new_forms = Vec::new();
         for c in &candidates {
-            if c.state == CandidateState::Baseline {
-                let best = evaluations
-                    .iter()
-                    .filter(|e| e.candidate == c.id)
-                    .min_by(|a, b| compare_best_first(a.fitness, b.fitness))
-                    .map_or((None, None), |e| (e.fitness, Some(e.id)));
-                updates.push((c.id, best.0, best.1));
-                continue;
-            }
-            if c.state != CandidateState::Pending && c.state != CandidateState::Evaluated {
+            if !matches!(
+                c.state,
+                CandidateState::Pending | CandidateState::Evaluated | CandidateState::Baseline
+            ) {
                 continue;
             }
             let mut best: (Option<f64>, Option<i64>) = (None, None);
@@ -567,7 +561,10 @@ impl Search {
             }
             fitness_of.insert(c.id, best);
             updates.push((c.id, best.0, best.1));
-            new_forms.push((c.id, best.0));
+            // A baseline gets its fitness like any form, but never enters the population.
+            if c.state != CandidateState::Baseline {
+                new_forms.push((c.id, best.0));
+            }
         }
         for c in &candidates {
             if c.state != CandidateState::Duplicate {

@@ -238,7 +238,7 @@ pub struct NewCandidate {
     pub mutation: Option<String>,
     /// Mutation detail.
     pub mutation_detail: Option<String>,
-    /// `Pending` (with versions), `Rejected` or `Duplicate`.
+    /// `Pending` (with versions), `Rejected`, `Duplicate`, or `Baseline` (one version, as written).
     pub state: CandidateState,
     /// Rejection reason or duplicate note.
     pub reason: Option<String>,
