@@ -38,12 +38,6 @@ pub enum NnError {
         /// The names that are accepted, comma-separated.
         expected: &'static str,
     },
-    /// An unknown granularity name.
-    #[error("unknown granularity `{name}` (expected channel, layer or shared)")]
-    Granularity {
-        /// The name that was given.
-        name: String,
-    },
     /// A network configuration field out of range.
     #[error("network config field `{field}` is {value}: {expected}")]
     Config {

@@ -114,11 +114,7 @@ pub fn bench_train_step(config: &BenchConfig) -> Result<BenchReport, BenchError>
         image_size: config.image_size,
         num_classes: config.num_classes,
         activation: activation.clone(),
-        granularity: match config.granularity {
-            Granularity::Channel => pangaea_nn::Granularity::Channel,
-            Granularity::Layer => pangaea_nn::Granularity::Layer,
-            Granularity::Shared => pangaea_nn::Granularity::Shared,
-        },
+        granularity: config.granularity,
     };
     let mut net = net_config.init(&device);
     let num_weights = net.num_weights();

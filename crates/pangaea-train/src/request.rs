@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use pangaea_expr::Granularity;
+
 use crate::wire::{self, WireError};
 
 /// The version of the [`EvalRequest`] format this code writes (and the newest it reads).
@@ -70,45 +72,6 @@ impl Default for EvalRequest {
             batch_size: 128,
             seed: 0,
             record: RecordSpec::default(),
-        }
-    }
-}
-
-/// How many sets of activation parameters a network gets (METHOD.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Granularity {
-    /// One set per channel of each activation site (the paper's default).
-    #[default]
-    Channel,
-    /// One set per activation site.
-    Layer,
-    /// One set shared by the whole network.
-    Shared,
-}
-
-impl Granularity {
-    /// The wire name: `channel`, `layer` or `shared`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Channel => "channel",
-            Self::Layer => "layer",
-            Self::Shared => "shared",
-        }
-    }
-}
-
-impl std::str::FromStr for Granularity {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "channel" => Ok(Self::Channel),
-            "layer" => Ok(Self::Layer),
-            "shared" => Ok(Self::Shared),
-            other => Err(format!(
-                "unknown granularity `{other}`, expected `channel`, `layer` or `shared`"
-            )),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`run`]: one training run, from an [`EvalRequest`] to an [`EvalResult`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use burn::tensor::Device;
@@ -9,7 +10,7 @@ use pangaea_nn::{ActivationSpec, Arch, Net, NetConfig};
 use crate::data::{prepare, RunData};
 use crate::events::{TrainEvent, TrainObserver};
 use crate::optimizer::SgdOptimizer;
-use crate::request::{EvalRequest, Granularity};
+use crate::request::EvalRequest;
 use crate::result::{EpochRecord, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION};
 use crate::schedule::LrSchedule;
 use crate::step::{batch_tensors, evaluate, train_step};
@@ -23,7 +24,15 @@ use crate::step::{batch_tensors, evaluate, train_step};
 ///
 /// Deterministic on CPU: the device RNG (weight initialisation) and the batch loader (order and
 /// augmentation) are seeded from `request.seed`, so the same request gives the same numbers.
+/// The device RNG belongs to the whole process (it also drives dropout), so runs in one process
+/// take turns: two at once would draw from each other's generator. Parallel evaluations run as
+/// separate processes (`pangaea worker`), as the executors do.
 pub fn run(request: &EvalRequest, observer: &mut dyn TrainObserver) -> EvalResult {
+    static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
+    // A run that panicked is caught below and leaves no state behind: a poisoned lock is fine.
+    let _turn = ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let started = Instant::now();
     let mut result = match catch_unwind(AssertUnwindSafe(|| run_inner(request, observer))) {
         Ok(result) => result,
@@ -79,17 +88,9 @@ fn run_inner(request: &EvalRequest, observer: &mut dyn TrainObserver) -> EvalRes
         image_size: data.height,
         num_classes: data.num_classes,
         activation: activation.clone(),
-        granularity: nn_granularity(request.granularity),
+        granularity: request.granularity,
     };
     Trainer::new(request, config, data, activation.to_string()).train(observer)
-}
-
-fn nn_granularity(g: Granularity) -> pangaea_nn::Granularity {
-    match g {
-        Granularity::Channel => pangaea_nn::Granularity::Channel,
-        Granularity::Layer => pangaea_nn::Granularity::Layer,
-        Granularity::Shared => pangaea_nn::Granularity::Shared,
-    }
 }
 
 /// The state of a run between epochs.

@@ -1,11 +1,13 @@
 //! How many sets of activation parameters a network learns (METHOD.md §2).
+//!
+//! It lives here, with no tensor library, because both the burn side (`pangaea-nn`, which
+//! shapes the parameter tensors) and the evaluation requests (`pangaea-train`'s wire types,
+//! read by the search without burn) name it.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-use crate::NnError;
 
 /// How many sets of parameters (α, β, γ) an expression activation learns.
 ///
@@ -58,16 +60,19 @@ impl fmt::Display for Granularity {
     }
 }
 
+/// A name that is not a granularity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown granularity `{0}` (expected channel, layer or shared)")]
+pub struct UnknownGranularity(pub String);
+
 impl FromStr for Granularity {
-    type Err = NnError;
+    type Err = UnknownGranularity;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Granularity::ALL
             .into_iter()
             .find(|g| g.name() == s)
-            .ok_or_else(|| NnError::Granularity {
-                name: s.to_string(),
-            })
+            .ok_or_else(|| UnknownGranularity(s.to_string()))
     }
 }
 
