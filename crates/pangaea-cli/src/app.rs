@@ -29,7 +29,7 @@ enum Command {
     /// Time training steps.
     #[command(subcommand)]
     Bench(crate::train_cmd::BenchCommand),
-    /// Run or resume an evolutionary search for activation functions (METHOD.md §3).
+    /// Run or resume an evolutionary search for activation functions (docs/method.md §3).
     Search(Box<crate::search_cmd::SearchArgs>),
     /// Export an activation as PyTorch or NumPy code, LaTeX or JSON.
     Export(crate::export_cmd::ExportArgs),
@@ -39,6 +39,8 @@ enum Command {
     Final(crate::report_cmd::FinalArgs),
     /// Train given activations several times; compare test accuracy against ReLU.
     Compare(crate::report_cmd::CompareArgs),
+    /// Measure the noise of one fitness evaluation: the spread over seeds under a search recipe.
+    Noise(Box<crate::noise_cmd::NoiseArgs>),
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
@@ -55,6 +57,7 @@ pub fn run() -> i32 {
         Command::Report(args) => args.exec(),
         Command::Final(args) => args.exec(),
         Command::Compare(args) => args.exec(),
+        Command::Noise(args) => args.exec(),
     };
     crate::exit::report(result)
 }

@@ -77,7 +77,8 @@ enum LabelsArg {
 }
 
 fn parse_name(s: &str) -> Result<DatasetName, String> {
-    s.parse().map_err(|e: DataError| e.to_string())
+    s.parse()
+        .map_err(|e: pangaea_wire::UnknownName| e.to_string())
 }
 
 /// Converts a library error, marking the caller's mistakes as usage errors (exit 2).

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use pangaea_expr::export::{to_json, to_latex, to_numpy, to_pytorch, LearnedParams};
 use pangaea_expr::Expr;
 use pangaea_search::Store;
-use pangaea_train::EvalResult;
+use pangaea_wire::EvalResult;
 
 use crate::exit::usage;
 
@@ -20,7 +20,8 @@ pub enum Target {
     Numpy,
     /// A LaTeX formula (math mode).
     Latex,
-    /// The expression tree as JSON, with its canonical text.
+    /// The expression tree as JSON, with its canonical text and, when known, every site's learned
+    /// parameter values (`learned.sites`: site name → parameter name → values).
     Json,
 }
 
@@ -31,7 +32,8 @@ pub enum Target {
 /// initialised from the learned values of the last recorded point of training: from
 /// `--params RESULT.json`, or for `RUN.db#ID` from that version's stored result. Every site's
 /// values go into the module (`LEARNED_PARAMS`); `Activation.from_learned(site)` builds one
-/// site's module, so the whole network's activations can be rebuilt site by site.
+/// site's module, so the whole network's activations can be rebuilt site by site. JSON carries
+/// the same values as a map per site (`learned`).
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// An expression, or `RUN.db#ID` (a candidate of a search store).
@@ -40,7 +42,8 @@ pub struct ExportArgs {
     /// The output format.
     #[arg(long, value_enum)]
     to: Target,
-    /// An EvalResult JSON whose last recorded activation parameters initialise the PyTorch module.
+    /// An EvalResult JSON whose last recorded activation parameters initialise the PyTorch module
+    /// (or go into the JSON document's `learned` map).
     #[arg(long, value_name = "RESULT.json")]
     params: Option<PathBuf>,
     /// Write to this file instead of standard output.
@@ -104,8 +107,8 @@ fn learned(result: &EvalResult) -> Option<LearnedParams> {
 impl ExportArgs {
     /// Runs the command.
     pub fn exec(self) -> anyhow::Result<()> {
-        if self.params.is_some() && self.to != Target::Pytorch {
-            return Err(usage("--params only applies to --to pytorch"));
+        if self.params.is_some() && !matches!(self.to, Target::Pytorch | Target::Json) {
+            return Err(usage("--params only applies to --to pytorch and --to json"));
         }
         let (expr, stored) = match store_ref(&self.source) {
             Some((db, id)) => from_store(db, id)?,
@@ -126,7 +129,7 @@ impl ExportArgs {
             Target::Pytorch => to_pytorch(&expr, learned.as_ref()),
             Target::Numpy => to_numpy(&expr),
             Target::Latex => to_latex(&expr) + "\n",
-            Target::Json => to_json(&expr),
+            Target::Json => to_json(&expr, learned.as_ref()),
         };
         match &self.output {
             Some(path) => std::fs::write(path, text)

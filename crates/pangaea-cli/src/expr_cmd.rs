@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use pangaea_expr::{
     mutation, random_initial, Expr, Float, MutationWeights, OperatorSet, Param, Program,
@@ -255,29 +254,25 @@ impl PlotArgs {
                 "--range: LOW must be below HIGH, got {lo},{hi}"
             )));
         }
-        let svg = crate::plot::function_svg(&e, values, (lo, hi), (800, 500))?;
-        write_atomically(&self.out, svg.as_bytes())
-            .with_context(|| format!("failed to write {}", self.out.display()))?;
+        let curve = pangaea_report::plot::Curve {
+            label: String::new(),
+            expr: e.clone(),
+            params: values,
+            color: 0,
+            dashed: false,
+        };
+        let caption = e.to_string();
+        let svg = pangaea_report::plot::function_svg(
+            &[curve],
+            (lo, hi),
+            (1000, 450),
+            Some(&caption),
+            None,
+        )?;
+        pangaea_wire::write_atomic(&self.out, svg.as_bytes())?;
         eprintln!("wrote {}", self.out.display());
         Ok(())
     }
-}
-
-/// Writes a file through a temporary name and a rename, so no reader sees half of it.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// Operator-set options shared by `random` and `mutate`.

@@ -7,9 +7,11 @@ use anyhow::Context;
 use clap::Args;
 use pangaea_report::{final_plan, run_plan, write_report, ComparePlan, ComparisonTable};
 use pangaea_search::{LocalExecutor, Store};
-use pangaea_train::{EvalRequest, EvalResult, Granularity};
+use pangaea_wire::{EvalRequest, EvalResult};
 
 use crate::exit::usage;
+use crate::recipe_flags::RecipeFlags;
+use crate::train_cmd::check_activation;
 
 /// Write an offline HTML report of a search store: progress, top functions, learned
 /// parameters, lineage (index.html, SVG charts, leaderboard.md).
@@ -52,6 +54,9 @@ pub struct RunFlags {
 
 /// Retrain the top functions of a search and baselines several times on the full training set
 /// and compare their test accuracy (mean ± std, Welch's p-value against ReLU).
+///
+/// The runs use the search's training recipe without its `limit_train`/`limit_val`; the
+/// training flags override parts of it (e.g. `--epochs 30` for a longer final protocol).
 #[derive(Debug, Args)]
 pub struct FinalArgs {
     /// The search store; its training recipe is used.
@@ -66,15 +71,16 @@ pub struct FinalArgs {
     /// Baselines to include (names or expressions); ReLU is the reference of the p-values.
     #[arg(long, value_delimiter = ',', default_value = "relu,swish")]
     baselines: Vec<String>,
-    /// Epochs per run (default: the search's).
-    #[arg(long)]
-    epochs: Option<usize>,
+    #[command(flatten)]
+    recipe: RecipeFlags,
     #[command(flatten)]
     run: RunFlags,
 }
 
 /// Train given activations several times on the full training set and compare their test
 /// accuracy (mean ± std, Welch's p-value against ReLU).
+///
+/// The recipe is the architecture's (docs/method.md §5) with the training flags applied.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Activations: baseline names or expressions, comma-separated (`relu,swish,"x * erf(x)"`).
@@ -83,37 +89,8 @@ pub struct CompareArgs {
     /// Runs per activation.
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Dataset name (`cifar10`, `cifar100`, `mnist`, `fashion-mnist`, `synthetic`).
-    #[arg(long)]
-    dataset: String,
-    /// Architecture (`tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c`); its
-    /// default recipe is used.
-    #[arg(long)]
-    arch: String,
-    /// Epochs per run.
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Batch size.
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Base learning rate.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Weight decay.
-    #[arg(long)]
-    weight_decay: Option<f64>,
-    /// Parameter granularity: channel, layer or shared.
-    #[arg(long, value_parser = clap::value_parser!(Granularity))]
-    granularity: Option<Granularity>,
-    /// Directory holding the dataset files.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Use only the first N training images.
-    #[arg(long)]
-    limit_train: Option<usize>,
-    /// Turn augmentation off.
-    #[arg(long)]
-    no_augment: bool,
+    #[command(flatten)]
+    recipe: RecipeFlags,
     #[command(flatten)]
     run: RunFlags,
 }
@@ -121,27 +98,20 @@ pub struct CompareArgs {
 impl CompareArgs {
     /// Runs the command.
     pub fn exec(self) -> anyhow::Result<()> {
-        let mut template = EvalRequest::recipe(&self.arch);
-        template.dataset.name = self.dataset.clone();
-        template.dataset.data_dir = self.data_dir.clone();
-        template.dataset.limit_train = self.limit_train;
-        template.dataset.augment = !self.no_augment;
-        if let Some(e) = self.epochs {
-            template.epochs = e;
-        }
-        if let Some(b) = self.batch_size {
-            template.batch_size = b;
-        }
-        if let Some(lr) = self.lr {
-            template.optimizer.lr = lr;
-        }
-        if let Some(wd) = self.weight_decay {
-            template.optimizer.weight_decay = wd;
-        }
-        if let Some(g) = self.granularity {
-            template.granularity = g;
-        }
+        let arch = self.recipe.arch.ok_or_else(|| {
+            usage("missing --arch (compare trains with that architecture's recipe)")
+        })?;
+        let dataset = self
+            .recipe
+            .dataset
+            .ok_or_else(|| usage("missing --dataset"))?;
+        let mut template = EvalRequest::recipe(arch);
+        template.dataset.name = dataset;
+        self.recipe.apply(&mut template);
         template.check().map_err(usage)?;
+        for act in &self.acts {
+            check_activation(act.trim())?;
+        }
         let acts = self
             .acts
             .iter()
@@ -156,60 +126,96 @@ impl FinalArgs {
     /// Runs the command.
     pub fn exec(self) -> anyhow::Result<()> {
         let store = Store::open_read_only(&self.store)?;
-        let mut plan = final_plan(&store, self.top, self.runs, &self.baselines, self.run.seed)
-            .map_err(usage)?;
-        if let Some(e) = self.epochs {
-            for r in &mut plan.runs {
-                r.request.epochs = e;
-            }
-            plan.title = format!("{} (epochs overridden: {e})", plan.title);
+        for b in &self.baselines {
+            check_activation(b.trim())?;
         }
+        let mut plan = final_plan(
+            &store,
+            self.top,
+            self.runs,
+            &self.baselines,
+            self.run.seed,
+            |r| self.recipe.apply(r),
+        )
+        .map_err(usage)?;
         drop(store);
+        if self.recipe.any() {
+            plan.title = format!("{} (overridden: {})", plan.title, self.recipe.describe());
+        }
         execute(&plan, &self.run)
     }
 }
 
-/// Runs a plan with `pangaea worker` processes and writes table.md and table.json.
-fn execute(plan: &ComparePlan, flags: &RunFlags) -> anyhow::Result<()> {
-    if flags.workers == 0 {
+/// `workers` `pangaea worker` processes at a time, each run stopped after `time_limit` seconds,
+/// their files under `work`.
+pub(crate) fn local_executor(
+    workers: usize,
+    time_limit: f64,
+    work: &Path,
+) -> anyhow::Result<LocalExecutor> {
+    if workers == 0 {
         return Err(usage("--workers must be at least 1"));
     }
-    if !(flags.time_limit.is_finite() && flags.time_limit > 0.0) {
+    if !(time_limit.is_finite() && time_limit > 0.0) {
         return Err(usage("--time-limit must be a positive number of seconds"));
     }
     let program = std::env::current_exe().context("failed to find the pangaea executable")?;
-    let work = flags.out.join("runs");
-    let mut executor = LocalExecutor::new(
+    Ok(LocalExecutor::new(
         &program,
-        flags.workers,
-        Duration::from_secs_f64(flags.time_limit),
-        &work,
-    )?;
+        workers,
+        Duration::from_secs_f64(time_limit),
+        work,
+    )?)
+}
+
+/// Runs a plan with `pangaea worker` processes and writes table.md and table.json.
+fn execute(plan: &ComparePlan, flags: &RunFlags) -> anyhow::Result<()> {
+    let mut executor = local_executor(flags.workers, flags.time_limit, &flags.out.join("runs"))?;
     eprintln!(
         "{} runs of {} activations, {} at a time",
         plan.runs.len(),
         plan.activations.len(),
         flags.workers
     );
-    let table = run_plan(plan, &mut executor, &mut |done, total, r: &EvalResult| {
-        let acc = r.test_accuracy.map_or_else(
-            || r.status.name().to_owned(),
-            |a| format!("test {:.2} %", 100.0 * a),
-        );
-        eprintln!("[{done}/{total}] {}: {acc}", r.activation);
-    })?;
+    let cancel = crate::interrupt::on_ctrl_c("stopping the runs")?;
+    let table = run_plan(
+        plan,
+        &mut executor,
+        &cancel,
+        &mut |done, total, r: &EvalResult| {
+            let acc = r.test_accuracy.map_or_else(
+                || r.status.name().to_owned(),
+                |a| format!("test {:.2} %", 100.0 * a),
+            );
+            eprintln!("[{done}/{total}] {}: {acc}", r.activation);
+        },
+    )?;
+    if cancel.is_cancelled() {
+        anyhow::bail!("interrupted: the table was not written");
+    }
     write_table(&table, &flags.out)?;
     print!("{}", table.to_markdown());
     Ok(())
 }
 
 fn write_table(table: &ComparisonTable, out: &Path) -> anyhow::Result<()> {
+    write_files(
+        out,
+        [
+            ("table.md", table.to_markdown()),
+            ("table.json", table.to_json()),
+        ],
+    )
+}
+
+/// Writes `(name, text)` files into `out` (created if needed).
+pub(crate) fn write_files<const N: usize>(
+    out: &Path,
+    files: [(&str, String); N],
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("failed to create `{}`", out.display()))?;
-    for (name, text) in [
-        ("table.md", table.to_markdown()),
-        ("table.json", table.to_json()),
-    ] {
+    for (name, text) in files {
         let path = out.join(name);
         std::fs::write(&path, text)
             .with_context(|| format!("failed to write `{}`", path.display()))?;

@@ -1,6 +1,6 @@
-//! `pangaea search`: run or resume an evolutionary search (METHOD.md §3–§5).
+//! `pangaea search`: run or resume an evolutionary search (docs/method.md §3–§5).
 //!
-//! Two stages (STYLE.md rule 13): the flags, the optional preset and TOML file are resolved into
+//! Two stages (ARCHITECTURE.md, convention 13): the flags, the optional preset and TOML file are resolved into
 //! a [`SearchConfig`] (checked, errors naming the field) before the store is created; then the
 //! coordinator runs with a terminal reporter on stderr and a JSON Lines event log next to the
 //! store (`RUN.events.jsonl`).
@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
+use pangaea_expr::Mutation;
 use pangaea_search::{
     fake_result, Cache, Executor, ExecutorConfig, Fanout, FitnessMetric, InProcessExecutor,
     JsonLinesLog, LocalExecutor, RunOptions, Search, SearchConfig, Selection, SlurmExecutor,
-    StopReason, TerminalReporter,
+    StopReason,
 };
 
 use crate::exit;
+use crate::recipe_flags::RecipeFlags;
+use crate::search_reporter::TerminalReporter;
 
 /// Run an evolutionary search for activation functions, or resume one.
 ///
@@ -61,30 +64,9 @@ struct SettingFlags {
     /// Seed of the whole search.
     #[arg(long)]
     seed: Option<u64>,
-    /// Dataset: cifar10, cifar100, mnist, fashion-mnist, synthetic.
-    #[arg(long)]
-    dataset: Option<String>,
-    /// Folder holding the datasets.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c.
-    #[arg(long)]
-    arch: Option<String>,
-    /// Epochs per fitness evaluation.
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Base learning rate of fitness evaluations.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Images per step of fitness evaluations.
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Train fitness evaluations on N training images.
-    #[arg(long)]
-    limit_train: Option<usize>,
-    /// Validate fitness evaluations on N validation images.
-    #[arg(long)]
-    limit_val: Option<usize>,
+    /// The training recipe of every fitness evaluation.
+    #[command(flatten)]
+    recipe: RecipeFlags,
     /// Forms kept per generation (and the initial population size).
     #[arg(long)]
     population_size: Option<usize>,
@@ -103,25 +85,25 @@ struct SettingFlags {
     /// Relative weights of the four mutations, e.g. `insert=1,remove=1,change=2,regenerate=0`
     /// (names left out keep their configured weight).
     #[arg(long, value_name = "NAME=W,...", value_delimiter = ',', value_parser = parse_mutation_weight)]
-    mutation_weights: Option<Vec<(String, f64)>>,
+    mutation_weights: Option<Vec<(Mutation, f64)>>,
     /// Unary operators, comma-separated.
     #[arg(long, value_delimiter = ',')]
     unary: Option<Vec<String>>,
     /// Binary operators, comma-separated.
     #[arg(long, value_delimiter = ',')]
     binary: Option<Vec<String>>,
-    /// Parent selection: rank_softmax or tournament.
-    #[arg(long, value_parser = ["rank_softmax", "tournament"])]
-    selection: Option<String>,
+    /// Parent selection.
+    #[arg(long, value_enum)]
+    selection: Option<SelectionKind>,
     /// Temperature of rank_softmax selection.
     #[arg(long)]
     temperature: Option<f64>,
     /// Size of tournament selection (implies --selection tournament).
     #[arg(long)]
     tournament_size: Option<usize>,
-    /// Fitness: val_accuracy or val_loss (negated: lower loss is better).
-    #[arg(long, value_parser = ["val_accuracy", "val_loss"])]
-    fitness: Option<String>,
+    /// Fitness: validation accuracy, or validation loss (negated: lower loss is better).
+    #[arg(long, value_enum)]
+    fitness: Option<FitnessArg>,
     /// Stop after this many generations of children.
     #[arg(long)]
     generations: Option<usize>,
@@ -135,24 +117,56 @@ struct SettingFlags {
     /// expression (closeness to Swish on [-3, 3]).
     #[arg(long, hide = true)]
     fake_fitness: bool,
-    /// Where evaluations run: `local` (worker processes here) or `slurm` (job arrays on a
-    /// Slurm cluster; settings in the configuration's `[executor.slurm]`).
-    #[arg(long, value_parser = ["local", "slurm"])]
-    executor: Option<String>,
+    /// Where evaluations run: worker processes on this machine, or job arrays on a Slurm
+    /// cluster (settings in the configuration's `[executor.slurm]`).
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorKind>,
+}
+
+/// `--selection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SelectionKind {
+    /// Softmax over fitness ranks (`--temperature`).
+    #[value(name = "rank_softmax")]
+    RankSoftmax,
+    /// The fittest of `--tournament-size` forms drawn uniformly.
+    Tournament,
+}
+
+/// `--fitness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FitnessArg {
+    /// Validation accuracy, higher is better.
+    #[value(name = "val_accuracy")]
+    ValAccuracy,
+    /// Validation loss, lower is better.
+    #[value(name = "val_loss")]
+    ValLoss,
+}
+
+impl From<FitnessArg> for FitnessMetric {
+    fn from(f: FitnessArg) -> Self {
+        match f {
+            FitnessArg::ValAccuracy => FitnessMetric::ValAccuracy,
+            FitnessArg::ValLoss => FitnessMetric::ValLoss,
+        }
+    }
+}
+
+/// `--executor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExecutorKind {
+    /// `pangaea worker` processes on this machine.
+    Local,
+    /// Slurm job arrays.
+    Slurm,
 }
 
 impl SettingFlags {
     fn any(&self) -> bool {
         let SettingFlags {
             seed,
-            dataset,
-            data_dir,
-            arch,
-            epochs,
-            lr,
-            batch_size,
-            limit_train,
-            limit_val,
+            recipe,
             population_size,
             children,
             versions,
@@ -172,14 +186,7 @@ impl SettingFlags {
             executor,
         } = self;
         seed.is_some()
-            || dataset.is_some()
-            || data_dir.is_some()
-            || arch.is_some()
-            || epochs.is_some()
-            || lr.is_some()
-            || batch_size.is_some()
-            || limit_train.is_some()
-            || limit_val.is_some()
+            || recipe.any()
             || population_size.is_some()
             || children.is_some()
             || versions.is_some()
@@ -208,48 +215,28 @@ impl SettingFlags {
             };
         }
         set!(self.seed => c.seed);
-        set!(self.dataset => c.training.dataset.name);
-        if self.data_dir.is_some() {
-            c.training.dataset.data_dir = self.data_dir;
-        }
-        set!(self.arch => c.training.architecture);
-        set!(self.epochs => c.training.epochs);
-        set!(self.lr => c.training.optimizer.lr);
-        set!(self.batch_size => c.training.batch_size);
-        if self.limit_train.is_some() {
-            c.training.dataset.limit_train = self.limit_train;
-        }
-        if self.limit_val.is_some() {
-            c.training.dataset.limit_val = self.limit_val;
-        }
+        self.recipe.apply(&mut c.training);
         set!(self.population_size => c.population_size);
         set!(self.children => c.children_per_generation);
         set!(self.versions => c.versions_per_child);
         set!(self.max_params => c.max_params);
         set!(self.max_size => c.max_expr_size);
-        for (name, weight) in self.mutation_weights.unwrap_or_default() {
-            let w = &mut c.mutation_weights;
-            match name.as_str() {
-                "insert" => w.insert = weight,
-                "remove" => w.remove = weight,
-                "change" => w.change = weight,
-                _ => w.regenerate = weight, // the parser admits only the four names
-            }
+        for (mutation, weight) in self.mutation_weights.unwrap_or_default() {
+            c.mutation_weights.set(mutation, weight);
         }
         set!(self.unary => c.operators.unary);
         set!(self.binary => c.operators.binary);
         // A tournament size alone asks for tournament selection.
         let selection = self
             .selection
-            .as_deref()
-            .or(self.tournament_size.map(|_| "tournament"));
+            .or(self.tournament_size.map(|_| SelectionKind::Tournament));
         match selection {
-            Some("tournament") => {
+            Some(SelectionKind::Tournament) => {
                 c.selection = Selection::Tournament {
                     size: self.tournament_size.unwrap_or(3),
                 }
             }
-            Some(_) => {
+            Some(SelectionKind::RankSoftmax) => {
                 c.selection = Selection::RankSoftmax {
                     temperature: self.temperature.unwrap_or(0.25),
                 }
@@ -260,32 +247,26 @@ impl SettingFlags {
             Selection::RankSoftmax { temperature } => set!(self.temperature => *temperature),
             Selection::Tournament { size } => set!(self.tournament_size => *size),
         }
-        match self.fitness.as_deref() {
-            Some("val_loss") => c.fitness = FitnessMetric::ValLoss,
-            Some(_) => c.fitness = FitnessMetric::ValAccuracy,
-            None => {}
+        set!(self.fitness.map(FitnessMetric::from) => c.fitness);
+        if self.generations.is_some() {
+            c.stop.generations = self.generations;
         }
-        if self.generations.is_some() || self.evaluations.is_some() || self.wall_time.is_some() {
-            if self.generations.is_some() {
-                c.stop.generations = self.generations;
-            }
-            if self.evaluations.is_some() {
-                c.stop.evaluations = self.evaluations;
-            }
-            if self.wall_time.is_some() {
-                c.stop.wall_seconds = self.wall_time;
-            }
+        if self.evaluations.is_some() {
+            c.stop.evaluations = self.evaluations;
         }
-        match (self.executor.as_deref(), &c.executor) {
-            (Some("slurm"), ExecutorConfig::Slurm { .. })
-            | (Some("local"), ExecutorConfig::Local { .. })
+        if self.wall_time.is_some() {
+            c.stop.wall_seconds = self.wall_time;
+        }
+        match (self.executor, &c.executor) {
+            (Some(ExecutorKind::Slurm), ExecutorConfig::Slurm { .. })
+            | (Some(ExecutorKind::Local), ExecutorConfig::Local { .. })
             | (None, _) => {}
-            (Some("slurm"), _) => {
+            (Some(ExecutorKind::Slurm), _) => {
                 c.executor = ExecutorConfig::Slurm {
                     slurm: Box::default(),
                 }
             }
-            (Some(_), _) => {
+            (Some(ExecutorKind::Local), _) => {
                 c.executor = ExecutorConfig::Local {
                     workers: c.executor.workers(),
                     time_limit_seconds: 3600.0,
@@ -311,7 +292,7 @@ impl SearchArgs {
                          the search's settings are in its store",
                     ));
                 }
-                let search = Search::resume(path).map_err(exit::usage)?;
+                let search = Search::resume(path)?;
                 (search, path.clone())
             }
             None => {
@@ -320,7 +301,7 @@ impl SearchArgs {
                     .clone()
                     .expect("clap requires --store or --resume");
                 let config = self.resolve_config()?;
-                let search = Search::create(&store, config).map_err(exit::usage)?;
+                let search = Search::create(&store, config)?;
                 (search, store)
             }
         };
@@ -332,16 +313,23 @@ impl SearchArgs {
         let mut log = JsonLinesLog::open(&JsonLinesLog::path_for_store(&store))?;
         let mut reporter = TerminalReporter::stderr();
         let mut events = Fanout(vec![&mut reporter, &mut log]);
-        let reason = search.run(executor.as_mut(), &mut events, &RunOptions::default())?;
+        let options = RunOptions {
+            cancel: crate::interrupt::on_ctrl_c("stopping the search")?,
+            ..RunOptions::default()
+        };
+        let reason = search.run(executor.as_mut(), &mut events, &options)?;
         if reason == StopReason::Interrupted {
-            anyhow::bail!("the search was interrupted; continue it with --resume");
+            anyhow::bail!(
+                "the search was interrupted; continue it with `pangaea search --resume {}`",
+                store.display()
+            );
         }
         print_summary(search.store(), &store)
     }
 
     fn resolve_config(&self) -> anyhow::Result<SearchConfig> {
         let mut config = match (&self.config, &self.preset) {
-            (Some(path), _) => SearchConfig::read(path).map_err(exit::usage)?,
+            (Some(path), _) => SearchConfig::read(path)?,
             (None, Some(preset)) => {
                 SearchConfig::preset(preset).expect("clap only accepts known presets")
             }
@@ -369,7 +357,7 @@ impl SearchArgs {
         {
             slurm.time_limit_seconds = t;
         }
-        config.check().map_err(exit::usage)?;
+        config.check()?;
         Ok(config)
     }
 
@@ -386,7 +374,7 @@ impl SearchArgs {
                 if let Some(t) = self.time_limit {
                     slurm.time_limit_seconds = t;
                 }
-                slurm.check().map_err(exit::usage)?;
+                slurm.check()?;
                 let program = std::env::current_exe()
                     .context("failed to find the pangaea binary for the Slurm tasks")?;
                 Box::new(SlurmExecutor::new(&program, &slurm, store)?)
@@ -464,16 +452,13 @@ fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<(
 
 /// Parses one `NAME=WEIGHT` of `--mutation-weights`: the name one of the four mutations, the
 /// weight a finite number ≥ 0 (the configuration check then asks for one positive weight).
-fn parse_mutation_weight(pair: &str) -> Result<(String, f64), String> {
+fn parse_mutation_weight(pair: &str) -> Result<(Mutation, f64), String> {
     let (name, weight) = pair
         .split_once('=')
         .ok_or_else(|| format!("`{pair}`: expected NAME=WEIGHT"))?;
     let name = name.trim();
-    if !["insert", "remove", "change", "regenerate"].contains(&name) {
-        return Err(format!(
-            "`{name}`: expected one of insert, remove, change, regenerate"
-        ));
-    }
+    let mutation = Mutation::from_name(name)
+        .ok_or_else(|| format!("`{name}`: expected one of insert, remove, change, regenerate"))?;
     let weight: f64 = weight
         .trim()
         .parse()
@@ -481,18 +466,19 @@ fn parse_mutation_weight(pair: &str) -> Result<(String, f64), String> {
     if !weight.is_finite() || weight < 0.0 {
         return Err(format!("`{pair}`: expected a finite weight >= 0"));
     }
-    Ok((name.to_owned(), weight))
+    Ok((mutation, weight))
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_mutation_weight;
+    use pangaea_expr::Mutation;
 
     #[test]
     fn mutation_weights_parse_and_errors_name_the_pair() {
         assert_eq!(
             parse_mutation_weight("change=2.5"),
-            Ok(("change".to_owned(), 2.5))
+            Ok((Mutation::Change, 2.5))
         );
         assert!(parse_mutation_weight("swap=1")
             .unwrap_err()

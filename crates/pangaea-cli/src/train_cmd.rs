@@ -1,7 +1,7 @@
 //! `pangaea train`, `pangaea worker` and `pangaea bench train`: one training run from flags, a
 //! TOML file or a request file, and the timing of training steps.
 //!
-//! Resolution happens in two stages (STYLE.md rule 13): flags and the optional TOML file are
+//! Resolution happens in two stages (ARCHITECTURE.md, convention 13): flags and the optional TOML file are
 //! merged into an [`EvalRequest`] and every name in it (activation, architecture, dataset) is
 //! checked before any work starts; only then does training begin.
 
@@ -11,68 +11,32 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pangaea_train::{
-    bench_train_step, run, BenchConfig, EvalRequest, EvalResult, Granularity, ScheduleKind, Silent,
-    Status, TrainEvent, TrainObserver,
+use pangaea_train::{bench_train_step, run, BenchConfig, Silent, TrainEvent, TrainObserver};
+use pangaea_wire::{
+    Arch, DatasetName, DeviceSpec, EvalRequest, EvalResult, Granularity, ScheduleKind, Status,
 };
 use serde::Deserialize;
 
 use crate::exit;
+use crate::recipe_flags::RecipeFlags;
 
 /// Train one network and report its validation (and test) accuracy.
 ///
-/// Settings come from, in increasing precedence: the architecture's recipe (METHOD.md §5), the
-/// `--config` TOML file (same names as the flags, with `_` for `-`), the flags.
+/// Settings come from, in increasing precedence: the architecture's recipe (docs/method.md §5),
+/// the `--config` TOML file (same names as the flags, with `_` for `-`), the flags.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Dataset: cifar10, cifar100, mnist, fashion-mnist, synthetic.
-    #[arg(long)]
-    dataset: Option<String>,
-    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c.
-    #[arg(long)]
-    arch: Option<String>,
     /// Activation: an expression such as `alpha * x * sigmoid(beta * x)`, or a baseline name.
     #[arg(long)]
     act: Option<String>,
-    /// Activation parameters per channel, per layer, or shared by the network.
-    #[arg(long, value_parser = clap::value_parser!(Granularity))]
-    granularity: Option<Granularity>,
-    /// Epochs to train.
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Images per step.
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Base learning rate.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Learning-rate schedule: cosine, step or constant.
-    #[arg(long, value_parser = clap::value_parser!(ScheduleKind))]
-    schedule: Option<ScheduleKind>,
-    /// Milestone epochs of the step schedule, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    milestones: Option<Vec<usize>>,
-    /// Linear warm-up length in epochs (fractions allowed).
-    #[arg(long)]
-    warmup_epochs: Option<f64>,
-    /// L2 weight decay on the weights.
-    #[arg(long)]
-    weight_decay: Option<f64>,
+    #[command(flatten)]
+    recipe: RecipeFlags,
     /// Seed of initialisation, batch order and augmentation.
     #[arg(long)]
     seed: Option<u64>,
-    /// Train on a stratified subset of N training images.
-    #[arg(long)]
-    limit_train: Option<usize>,
-    /// Validate on a stratified subset of N validation images.
-    #[arg(long)]
-    limit_val: Option<usize>,
     /// Also measure the test set after the last epoch.
     #[arg(long)]
     test: bool,
-    /// Folder holding the datasets (default: $PANGAEA_DATA, then the user cache).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
     /// TOML file with any of these settings (`batch_size = 64`, ...) and finer ones (momentum,
     /// factor, activation_weight_decay, augment, ...); flags override it, and the
     /// architecture's recipe fills in the rest.
@@ -88,8 +52,8 @@ pub struct TrainArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrainFile {
-    dataset: Option<String>,
-    arch: Option<String>,
+    dataset: Option<DatasetName>,
+    arch: Option<Arch>,
     act: Option<String>,
     granularity: Option<Granularity>,
     epochs: Option<usize>,
@@ -139,62 +103,68 @@ impl TrainArgs {
             Some(path) => TrainFile::read(path)?,
             None => TrainFile::default(),
         };
-        let required = |flag: Option<String>, from_file: Option<String>, name: &str| {
-            flag.or(from_file).ok_or_else(|| {
-                exit::usage(format!(
-                    "missing --{name} (or `{name}` in the --config file)"
-                ))
-            })
+        let missing = |name: &str| {
+            exit::usage(format!(
+                "missing --{name} (or `{name}` in the --config file)"
+            ))
         };
-        let arch = required(self.arch, file.arch, "arch")?;
-        let dataset = required(self.dataset, file.dataset, "dataset")?;
-        let act = required(self.act, file.act, "act")?;
+        let arch = self
+            .recipe
+            .arch
+            .or(file.arch)
+            .ok_or_else(|| missing("arch"))?;
+        let dataset = self
+            .recipe
+            .dataset
+            .or(file.dataset)
+            .ok_or_else(|| missing("dataset"))?;
+        let act = self.act.or(file.act).ok_or_else(|| missing("act"))?;
 
-        let mut r = EvalRequest::recipe(&arch);
+        let mut r = EvalRequest::recipe(arch);
         r.activation = act;
         r.dataset.name = dataset;
         r.label = file.label;
+        // The file's settings, then the flags'.
         macro_rules! set {
-            ($target:expr, $($value:expr),+) => {
-                $( if let Some(v) = $value { $target = v; } )+
+            ($target:expr, $value:expr) => {
+                if let Some(v) = $value {
+                    $target = v;
+                }
             };
         }
-        set!(r.granularity, file.granularity, self.granularity);
-        set!(r.epochs, file.epochs, self.epochs);
-        set!(r.batch_size, file.batch_size, self.batch_size);
-        set!(r.seed, file.seed, self.seed);
-        set!(r.optimizer.lr, file.lr, self.lr);
+        set!(r.granularity, file.granularity);
+        set!(r.epochs, file.epochs);
+        set!(r.batch_size, file.batch_size);
+        set!(r.seed, file.seed);
+        set!(r.optimizer.lr, file.lr);
         set!(r.optimizer.momentum, file.momentum);
         set!(r.optimizer.nesterov, file.nesterov);
-        set!(
-            r.optimizer.weight_decay,
-            file.weight_decay,
-            self.weight_decay
-        );
+        set!(r.optimizer.weight_decay, file.weight_decay);
         set!(
             r.optimizer.activation_weight_decay,
             file.activation_weight_decay
         );
-        set!(r.schedule.kind, file.schedule, self.schedule);
-        set!(r.schedule.milestones, file.milestones, self.milestones);
+        set!(r.schedule.kind, file.schedule);
+        set!(r.schedule.milestones, file.milestones);
         set!(r.schedule.factor, file.factor);
-        set!(
-            r.schedule.warmup_epochs,
-            file.warmup_epochs,
-            self.warmup_epochs
-        );
+        set!(r.schedule.warmup_epochs, file.warmup_epochs);
         set!(r.dataset.validation_fraction, file.validation_fraction);
         set!(r.dataset.split_seed, file.split_seed);
         set!(r.dataset.train_on_full, file.train_on_full);
         set!(r.dataset.augment, file.augment);
-        set!(r.dataset.measure_test, file.test, self.test.then_some(true));
-        r.dataset.limit_train = self.limit_train.or(file.limit_train);
-        r.dataset.limit_val = self.limit_val.or(file.limit_val);
-        r.dataset.data_dir = self.data_dir.or(file.data_dir);
+        set!(r.dataset.measure_test, file.test);
+        r.dataset.limit_train = file.limit_train;
+        r.dataset.limit_val = file.limit_val;
+        r.dataset.data_dir = file.data_dir;
+        self.recipe.apply(&mut r);
+        set!(r.seed, self.seed);
+        if self.test {
+            r.dataset.measure_test = true;
+        }
         let out = self.out.or(file.out);
 
         r.check().map_err(exit::usage)?;
-        check_names(&r)?;
+        check_activation(&r.activation)?;
         Ok((r, out))
     }
 
@@ -218,16 +188,10 @@ impl TrainArgs {
     }
 }
 
-/// Checks the names a request refers to, so a typo is a usage error before any work.
-fn check_names(r: &EvalRequest) -> anyhow::Result<()> {
-    pangaea_nn::ActivationSpec::parse(&r.activation).map_err(exit::usage)?;
-    r.architecture
-        .parse::<pangaea_nn::Arch>()
-        .map_err(exit::usage)?;
-    r.dataset
-        .name
-        .parse::<pangaea_data::DatasetName>()
-        .map_err(exit::usage)?;
+/// Checks that an activation is a baseline name or an expression, so a typo is a usage error
+/// before any work (architecture and dataset names are typed and checked by the parser).
+pub fn check_activation(activation: &str) -> anyhow::Result<()> {
+    pangaea_nn::ActivationSpec::parse(activation).map_err(exit::usage)?;
     Ok(())
 }
 
@@ -433,9 +397,9 @@ pub const BENCH_EXPRESSION: &str = "alpha * x * sigmoid(beta * abs(x))";
 /// Arguments of `pangaea bench train`.
 #[derive(Debug, Args)]
 pub struct BenchTrainArgs {
-    /// Architecture.
+    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c.
     #[arg(long, default_value = "wrn-10-4")]
-    arch: String,
+    arch: Arch,
     /// Images per step.
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
@@ -446,6 +410,13 @@ pub struct BenchTrainArgs {
     /// `alpha * x * sigmoid(beta * abs(x))`.
     #[arg(long = "act")]
     acts: Vec<String>,
+    /// Where to run: auto, cpu, flex, cuda, cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: DeviceSpec,
+    /// Print one JSON object per activation (for scripts: bench/side_by_side.py) instead of
+    /// text.
+    #[arg(long)]
+    json: bool,
 }
 
 impl BenchTrainArgs {
@@ -458,20 +429,34 @@ impl BenchTrainArgs {
         for act in &acts {
             pangaea_nn::ActivationSpec::parse(act).map_err(exit::usage)?;
         }
-        self.arch.parse::<pangaea_nn::Arch>().map_err(exit::usage)?;
         if self.batch_size == 0 || self.steps == 0 {
             return Err(exit::usage("--batch-size and --steps must be at least 1"));
         }
-        println!(
-            "{}: batch {} of 3×32×32, {} timed steps after 1 warm-up, {}",
-            self.arch,
-            self.batch_size,
-            self.steps,
-            pangaea_nn::device::backend_name()
-        );
+        let backend = pangaea_nn::device::resolve(self.device).map_err(exit::usage)?;
+        if !self.json {
+            println!(
+                "{}: batch {} of 3×32×32, {} timed steps after 1 warm-up, {}",
+                self.arch, self.batch_size, self.steps, backend.backend
+            );
+        }
         for act in &acts {
-            let config = BenchConfig::new(&self.arch, act, self.batch_size, self.steps);
+            let mut config = BenchConfig::new(self.arch, act, self.batch_size, self.steps);
+            config.device = self.device;
             let report = bench_train_step(&config).map_err(exit::usage)?;
+            if self.json {
+                let line = serde_json::json!({
+                    "benchmark": "step",
+                    "architecture": self.arch,
+                    "batch_size": self.batch_size,
+                    "activation": report.activation,
+                    "device": report.device,
+                    "warmup_seconds": report.warmup_seconds,
+                    "step_seconds": report.step_seconds,
+                    "median_seconds": report.median_seconds(),
+                });
+                println!("{line}");
+                continue;
+            }
             let nodes = match pangaea_nn::ActivationSpec::parse(act) {
                 Ok(pangaea_nn::ActivationSpec::Expr(e)) => format!(" ({} nodes)", e.nodes().len()),
                 _ => String::new(),
@@ -530,7 +515,7 @@ mod tests {
         assert_eq!(r.schedule.kind, ScheduleKind::Step);
         assert_eq!(r.schedule.milestones, vec![2, 4]);
         assert!(r.dataset.measure_test);
-        assert_eq!(r.batch_size, EvalRequest::recipe("tiny").batch_size);
+        assert_eq!(r.batch_size, EvalRequest::recipe(Arch::Tiny).batch_size);
         assert!(out.is_none());
     }
 
@@ -566,9 +551,7 @@ mod tests {
             .resolve()
             .unwrap_err();
         assert!(err.is::<exit::UsageError>(), "{err}");
-        let err = args(&["--arch", "vgg", "--act", "relu", "--dataset", "synthetic"])
-            .resolve()
-            .unwrap_err();
+        let err = Cli::try_parse_from(["train", "--arch", "vgg", "--act", "relu"]).unwrap_err();
         assert!(err.to_string().contains("vgg"), "{err}");
     }
 }

@@ -125,6 +125,20 @@ fn report_final_and_export_work_on_a_real_search_store() {
     assert!(code.contains("class Activation(nn.Module)"), "{code}");
     assert!(code.contains("LEARNED_PARAMS"), "{code}");
     assert!(code.contains("conv1.act"), "{code}");
+    // The same values as a JSON map per site, for loading into a network by hand.
+    let doc = pangaea(&["export", &reference, "--to", "json"], d).stdout;
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let sites = doc["learned"]["sites"].as_object().unwrap();
+    let site = &sites["conv1.act"];
+    let names: Vec<&String> = site.as_object().unwrap().keys().collect();
+    assert!(!names.is_empty(), "{doc}");
+    for (name, values) in site.as_object().unwrap() {
+        let values = values.as_array().unwrap();
+        assert!(
+            !values.is_empty() && values.iter().all(|v| v.is_f64()),
+            "{name}: {values:?}"
+        );
+    }
 }
 
 #[test]
@@ -159,4 +173,67 @@ fn compare_trains_given_functions_several_times() {
     assert_eq!(rows[0].0, "relu");
     assert_eq!(rows[1].0, "alpha * x * sigmoid(beta * x)");
     assert!(rows.iter().all(|r| r.2 == 2), "{rows:?}");
+}
+
+/// `noise` trains under a search recipe (here the quick preset's with the training flags
+/// applied) and writes the spread per activation and the difference of two single runs.
+#[test]
+fn noise_measures_the_spread_of_the_search_fitness() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "noise",
+        "--acts",
+        "relu,alpha * x * sigmoid(beta * x)",
+        "--runs",
+        "3",
+        "--workers",
+        "2",
+        "--out",
+        "noise",
+        "--dataset",
+        "synthetic",
+        "--epochs",
+        "1",
+        "--limit-train",
+        "64",
+        "--limit-val",
+        "48",
+        "--batch-size",
+        "32",
+    ];
+    let out = pangaea(&args, d);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("std of the difference of two single runs"),
+        "{md}"
+    );
+    assert_eq!(
+        md,
+        std::fs::read_to_string(d.join("noise/noise.md")).unwrap()
+    );
+    let report = read_json(&d.join("noise/noise.json"));
+    assert_eq!(report["metric"], "val_accuracy");
+    assert_eq!(report["val_images"], 48);
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["activation"], "relu");
+    for r in rows {
+        assert_eq!(r["values"].as_array().unwrap().len(), 3, "{r}");
+        assert!(r["summary"]["std"].as_f64().unwrap() >= 0.0);
+    }
+    assert_eq!(report["pairs"].as_array().unwrap().len(), 1);
+    assert!(report["binomial_floor"].as_f64().unwrap() > 0.0);
+    // One run cannot measure a spread: a usage error, exit 2, nothing trained.
+    let bad = Command::new(env!("CARGO_BIN_EXE_pangaea"))
+        .args(["noise", "--runs", "1", "--out", "bad"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--runs"));
+    assert!(
+        !d.join("bad").exists(),
+        "nothing is written for a usage error"
+    );
 }

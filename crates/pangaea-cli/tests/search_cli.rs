@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use pangaea_search::{CandidateState, Store};
-use pangaea_train::Status;
+use pangaea_search::{CandidateState, ResultSource, Store};
+use pangaea_wire::Status;
 
 mod common;
 use common::TINY_TRAINING;
@@ -55,7 +55,7 @@ fn local_executor_trains_with_real_workers() {
     let evaluations = store.evaluations().unwrap();
     assert!(evaluations.len() >= 3, "{}", evaluations.len());
     for e in &evaluations {
-        assert_eq!(e.source.as_deref(), Some("executor"));
+        assert_eq!(e.source, Some(ResultSource::Executor));
         let result = e.result().unwrap().unwrap();
         assert!(
             matches!(result.status, Status::Ok | Status::Diverged),
@@ -162,4 +162,70 @@ fn bad_settings_and_resume_misuse_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+}
+
+/// Ctrl-C (SIGINT to the coordinator) stops a local search cleanly: the workers are killed, no
+/// evaluation is stored as failed because of it, the exit status is 1 with the resume command,
+/// and `--resume` finishes the search. A missing store is a usage error.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_local_search_cleanly_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let child = pangaea()
+        .arg("search")
+        .arg("--store")
+        .arg(&path)
+        .args(tiny())
+        .args(["--generations", "1", "--workers", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until an evaluation is in flight (its request file exists), then interrupt.
+    let work = dir.path().join("run.work");
+    let started = std::time::Instant::now();
+    while !work.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        assert!(started.elapsed().as_secs() < 120, "no evaluation started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let store = Store::open_read_only(&path).unwrap();
+    let evaluations = store.evaluations().unwrap();
+    assert!(
+        evaluations
+            .iter()
+            .all(|e| e.status.as_deref() != Some("failed")),
+        "an interrupted evaluation was stored as failed"
+    );
+    assert!(evaluations.iter().any(|e| !e.is_finished()));
+    drop(store);
+    let out = pangaea()
+        .arg("search")
+        .arg("--resume")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open_read_only(&path).unwrap();
+    assert!(store.evaluations().unwrap().iter().all(|e| e.is_finished()));
+    assert_eq!(store.last_finished_generation().unwrap(), Some(1));
+    let out = pangaea()
+        .args(["search", "--resume"])
+        .arg(dir.path().join("absent.db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("absent.db"));
 }

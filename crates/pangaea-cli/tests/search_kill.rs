@@ -1,5 +1,5 @@
 //! `pangaea search` killed with SIGKILL at random moments and resumed each time reaches the
-//! final population of an uninterrupted run (DESIGN.md, "Storage"). Uses the hidden
+//! final population of an uninterrupted run (ARCHITECTURE.md, "pangaea-search": the store). Uses the hidden
 //! `--fake-fitness` flag (no training) so that the search is fast.
 
 use std::process::{Command, Stdio};

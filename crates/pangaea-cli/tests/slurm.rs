@@ -1,6 +1,6 @@
 //! `pangaea search --executor slurm` against a real Slurm cluster (issue 5): start one with
 //! `scripts/slurm-cluster.sh start` and export the `SLURM_CONF` it prints. `.ci/run` does so
-//! and sets `PANGAEA_SLURM=1`, under which an unreachable cluster fails these tests; without
+//! and sets `PANGAEA_REQUIRE_SLURM=1`, under which an unreachable cluster fails these tests; without
 //! it, and without a cluster answering `sinfo`, each test says why and returns.
 //!
 //! The searches are tiny (synthetic data, the tiny net, 64 training images), so the time goes
@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pangaea_search::{SlurmJobState, Store};
-use pangaea_train::Status;
+use pangaea_search::{SlurmJobState, SlurmState, Store};
+use pangaea_wire::Status;
 
 mod common;
 use common::{summary, Summary, TINY_TRAINING};
@@ -38,9 +38,9 @@ fn tiny() -> Vec<&'static str> {
     args
 }
 
-/// Whether a cluster answers; panics when `PANGAEA_SLURM=1` promised one and it does not.
+/// Whether a cluster answers; panics when `PANGAEA_REQUIRE_SLURM` promised one and it does not.
 fn cluster() -> bool {
-    let required = std::env::var("PANGAEA_SLURM").is_ok_and(|v| v == "1");
+    let required = std::env::var_os("PANGAEA_REQUIRE_SLURM").is_some();
     let answer = Command::new("sinfo").arg("--noheader").output();
     let why = match answer {
         Ok(out) if out.status.success() => return true,
@@ -53,9 +53,11 @@ fn cluster() -> bool {
     };
     assert!(
         !required,
-        "PANGAEA_SLURM=1 but no Slurm cluster answers: {why}"
+        "PANGAEA_REQUIRE_SLURM is set but no Slurm cluster answers: {why}"
     );
-    eprintln!("skipped: no Slurm cluster ({why}); start one with `scripts/slurm-cluster.sh start`");
+    eprintln!(
+        "NOTICE: no Slurm cluster ({why}); skipping (start one with `scripts/slurm-cluster.sh start`)"
+    );
     false
 }
 
@@ -192,7 +194,7 @@ fn a_worker_killed_mid_job_is_retried() {
         let mine: Vec<_> = jobs.iter().filter(|j| j.evaluation == e.id).collect();
         assert_eq!(mine.len(), 2, "{mine:?}");
         assert_eq!(mine[0].state, SlurmJobState::Failed);
-        assert_eq!(mine[0].slurm_state.as_deref(), Some("FAILED"), "{mine:?}");
+        assert_eq!(mine[0].slurm_state, Some(SlurmState::Failed), "{mine:?}");
         assert!(
             mine[0].reason.as_deref().unwrap().contains("status 137"),
             "{mine:?}"
@@ -249,7 +251,7 @@ fn a_job_over_its_time_limit_is_recorded_as_timeout() {
     assert!(reason.contains("DUE TO TIME LIMIT"), "{reason}");
     let jobs = store.slurm_jobs().unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].slurm_state.as_deref(), Some("TIMEOUT"));
+    assert_eq!(jobs[0].slurm_state, Some(SlurmState::Timeout));
 }
 
 #[test]

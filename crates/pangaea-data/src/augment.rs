@@ -1,4 +1,4 @@
-//! Training-time augmentation: pad-and-random-crop plus horizontal flip (METHOD.md §5: "pad-4
+//! Training-time augmentation: pad-and-random-crop plus horizontal flip (docs/method.md §5: "pad-4
 //! random crops and horizontal flips").
 //!
 //! The image is padded with `pad` zero pixels (black, before normalization) on every side, an
@@ -8,8 +8,8 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::name::DatasetName;
 use crate::normalize::NormalizationTable;
+use pangaea_wire::DatasetName;
 
 /// Which augmentation to apply to training images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

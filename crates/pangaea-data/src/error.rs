@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::name::DatasetName;
+use pangaea_wire::DatasetName;
 
 /// Everything that can go wrong while reading, locating, fetching or batching a dataset.
 ///
@@ -142,9 +142,6 @@ pub enum DataError {
         /// Labels in it.
         labels: usize,
     },
-    /// A dataset name that is not one of the known ones.
-    #[error("unknown dataset `{0}`; expected one of: cifar10, cifar100, mnist, fashion-mnist, synthetic")]
-    UnknownDataset(String),
     /// The dataset's files were not found in any searched location.
     #[error(
         "dataset `{dataset}` not found: searched {}; each needs {}; run `pangaea data fetch {dataset}` to download it",
@@ -274,9 +271,7 @@ impl DataError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            DataError::UnknownDataset(_)
-                | DataError::InvalidConfig { .. }
-                | DataError::NotFetchable(_)
+            DataError::InvalidConfig { .. } | DataError::NotFetchable(_)
         )
     }
 }

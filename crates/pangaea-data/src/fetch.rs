@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::DataError;
 use crate::location::dataset_folder;
-use crate::name::DatasetName;
+use pangaea_wire::DatasetName;
 
 /// Environment variable holding a base address that replaces the official ones (a mirror).
 pub const MIRROR_ENV: &str = "PANGAEA_DATA_MIRROR";

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, TrainTest};
-use crate::name::DatasetName;
 use crate::normalize::channel_stats;
+use pangaea_wire::DatasetName;
 
 /// Counts, classes, per-class histogram and channel statistics of one dataset part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -64,7 +64,6 @@ pub mod info;
 pub mod load;
 pub mod loader;
 pub mod location;
-pub mod name;
 pub mod normalize;
 mod seed;
 pub mod split;
@@ -81,7 +80,7 @@ pub use load::{
 };
 pub use loader::{Batch, BatchLoader, EpochBatches, LoaderConfig};
 pub use location::{locate, resolve_data_root};
-pub use name::DatasetName;
 pub use normalize::Normalization;
+pub use pangaea_wire::DatasetName;
 pub use split::{stratified_split, SplitIndices, DEFAULT_VALIDATION_FRACTION};
 pub use synthetic::SyntheticConfig;

@@ -12,9 +12,9 @@ use crate::dataset::{Dataset, TrainTest};
 use crate::error::DataError;
 use crate::idx::{find_idx_file, read_idx_pair, IDX_FILES};
 use crate::location::{locate, resolve_data_root};
-use crate::name::DatasetName;
 use crate::normalize::Normalization;
 use crate::synthetic::{generate, SyntheticConfig};
+use pangaea_wire::DatasetName;
 
 /// MNIST class names, by label.
 pub const MNIST_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];

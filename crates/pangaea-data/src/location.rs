@@ -24,7 +24,7 @@ use crate::cifar::{
 };
 use crate::error::DataError;
 use crate::idx::{find_idx_file, IDX_FILES};
-use crate::name::DatasetName;
+use pangaea_wire::DatasetName;
 
 /// The environment variable naming the data root.
 pub const DATA_DIR_ENV: &str = "PANGAEA_DATA";

@@ -1,4 +1,4 @@
-//! Stratified, seeded train/validation split (METHOD.md §3: fitness is validation accuracy on
+//! Stratified, seeded train/validation split (docs/method.md §3: fitness is validation accuracy on
 //! a set held out of the training set, 45,000 / 5,000 for CIFAR).
 
 use rand::seq::SliceRandom;

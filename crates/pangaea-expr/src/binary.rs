@@ -1,4 +1,4 @@
-//! Binary operators (METHOD.md §1): add, sub, mul, div, pow, max, min.
+//! Binary operators (docs/method.md §1): add, sub, mul, div, pow, max, min.
 //!
 //! As with [`crate::Unary`], each operator is one function returning its value and both
 //! partial derivatives, shared by the scalar methods and the array kernels. Ties in `max`/`min`

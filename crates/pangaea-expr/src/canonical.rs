@@ -1,5 +1,5 @@
 //! Identity of expressions: canonical form, structural hash and behavioural fingerprint
-//! (METHOD.md §3, "Duplicates").
+//! (docs/method.md §3, "Duplicates").
 //!
 //! The canonical form applies light, exact simplifications — `neg(neg(a))` → `a`, `x(a)` → `a`,
 //! `a * 1` → `a`, `a + 0` → `a`, `a - 0` → `a`, `a / 1` → `a`, `a ^ 1` → `a`, constant subtrees
@@ -79,7 +79,9 @@ fn quantize(y: f64) -> u64 {
         .to_bits()
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: a tiny hash whose value is the same on every machine and in every version
+/// (unlike `std`'s hasher), for identities that are stored or shared between processes.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= b as u64;

@@ -1,4 +1,4 @@
-//! The expression tree: a flat, postfix list of nodes over the input x (METHOD.md §2).
+//! The expression tree: a flat, postfix list of nodes over the input x (docs/method.md §2).
 //!
 //! [`Expr`] stores nodes in postfix order — children before parents, the root last — the way
 //! DynamicExpressions.jl stores a compact node array: evaluation is one forward sweep with no

@@ -1,4 +1,4 @@
-//! Random expressions for the initial population (METHOD.md §3) and the operator set they are
+//! Random expressions for the initial population (docs/method.md §3) and the operator set they are
 //! drawn from.
 
 use rand::seq::IndexedRandom;

@@ -1,4 +1,4 @@
-//! The activation-function language of pangaea (METHOD.md §1–§4).
+//! The activation-function language of pangaea (docs/method.md §1–§4).
 //!
 //! An [`Expr`] is a tree of [`Unary`] and [`Binary`] operators over the input x, with up to three
 //! learnable [`Param`]eters (α, β, γ) on its edges. This crate parses and prints expressions,
@@ -14,7 +14,6 @@ pub mod export;
 mod expr;
 mod float;
 pub mod generate;
-mod granularity;
 pub mod mutation;
 mod param;
 pub mod parametrize;
@@ -26,11 +25,10 @@ pub mod special;
 mod unary;
 
 pub use binary::Binary;
-pub use canonical::Fingerprint;
+pub use canonical::{fnv1a, Fingerprint};
 pub use expr::{Expr, Node, Op, Tree, MAX_DEPTH};
 pub use float::Float;
 pub use generate::{random_initial, OperatorSet, Operators};
-pub use granularity::{Granularity, UnknownGranularity};
 pub use mutation::{mutate, Mutation, MutationOutcome, MutationWeights};
 pub use param::{Param, MAX_PARAMS, PARAM_INIT};
 pub use parametrize::parametrize;

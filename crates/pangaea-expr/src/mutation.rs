@@ -1,4 +1,4 @@
-//! Mutations (METHOD.md §3): Insert, Remove, Change, Regenerate.
+//! Mutations (docs/method.md §3): Insert, Remove, Change, Regenerate.
 //!
 //! As in SymbolicRegression.jl: an enum, a weights struct (uniform by default), an
 //! [`applicable`] step that zeroes the mutations that cannot apply, one small function per
@@ -58,7 +58,7 @@ impl fmt::Display for Mutation {
     }
 }
 
-/// Relative probabilities of the mutations; uniform by default (METHOD.md §3).
+/// Relative probabilities of the mutations; uniform by default (docs/method.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MutationWeights {
@@ -93,7 +93,8 @@ impl MutationWeights {
         }
     }
 
-    fn set(&mut self, m: Mutation, w: f64) {
+    /// Sets the weight of `m`.
+    pub fn set(&mut self, m: Mutation, w: f64) {
         match m {
             Mutation::Insert => self.insert = w,
             Mutation::Remove => self.remove = w,

@@ -1,4 +1,4 @@
-//! The learnable parameters α, β, γ (METHOD.md §2).
+//! The learnable parameters α, β, γ (docs/method.md §2).
 
 use std::fmt;
 

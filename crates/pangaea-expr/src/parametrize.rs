@@ -1,4 +1,4 @@
-//! Parametrization (METHOD.md §2–§3): turn a form into several parametric versions, each with
+//! Parametrization (docs/method.md §2–§3): turn a form into several parametric versions, each with
 //! 1–3 learnable parameters on randomly chosen edges.
 //!
 //! Every node's output edge (the root's included, which scales the whole output) is a

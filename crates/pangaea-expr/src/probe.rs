@@ -1,4 +1,4 @@
-//! Validity probes (METHOD.md §4): reject a candidate before any training when it is non-finite,
+//! Validity probes (docs/method.md §4): reject a candidate before any training when it is non-finite,
 //! constant, or has zero gradient everywhere on a fixed probe set.
 //!
 //! The probe set is a grid over [−10, 10] in steps of 0.05 (so it contains 0 exactly, which

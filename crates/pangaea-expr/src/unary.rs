@@ -1,4 +1,4 @@
-//! Unary operators (METHOD.md §1): the 27 of PANGAEA's search space and the extras that let
+//! Unary operators (docs/method.md §1): the 27 of PANGAEA's search space and the extras that let
 //! every baseline be written as an expression.
 //!
 //! Each operator is defined once, as a function returning its value and exact derivative
@@ -40,7 +40,7 @@ macro_rules! unary_ops {
             }
 
             /// Whether the operator is one of PANGAEA's 27 (searched by default); the others
-            /// are the extras of METHOD.md §1, parseable but searched only when asked.
+            /// are the extras of docs/method.md §1, parseable but searched only when asked.
             pub fn is_core(self) -> bool {
                 match self { $(Unary::$variant => $core,)* }
             }

@@ -30,13 +30,13 @@ pub enum NnError {
         /// The name that was given.
         name: String,
     },
-    /// An unknown architecture name.
-    #[error("unknown architecture `{name}` (expected one of {expected})")]
-    Arch {
-        /// The name that was given.
-        name: String,
-        /// The names that are accepted, comma-separated.
-        expected: &'static str,
+    /// The requested device is not available in this build or on this machine.
+    #[error("device `{spec}` is not available: {reason}")]
+    Device {
+        /// The device as requested (`cuda:1`).
+        spec: String,
+        /// Why.
+        reason: String,
     },
     /// A network configuration field out of range.
     #[error("network config field `{field}` is {value}: {expected}")]

@@ -1,4 +1,4 @@
-//! The burn side of pangaea (DESIGN.md §3): the activation module that runs an expression with
+//! The burn side of pangaea (ARCHITECTURE.md §3): the activation module that runs an expression with
 //! learnable per-site parameters, the named baselines, and the architectures whose every
 //! activation is replaced by the candidate.
 //!
@@ -42,30 +42,30 @@
 //!   parameters without a gradient.
 //! - **Reproducibility.** Weights are drawn from the device's generator: `device.seed(seed)`
 //!   before `init`. Dropout draws from it too.
-//! - **Devices.** [`device::default_device`] picks flex (CPU), or Vulkan / CUDA with the
+//! - **Devices.** [`device::resolve`] turns a request's `--device` into a device of the
+//!   backends this build has (flex always; LibTorch with `tch`); [`device::default_device`]
+//!   picks flex (CPU), or LibTorch / Vulkan / CUDA with the
 //!   `vulkan` / `cuda` features.
 //!
 //! # The activation module
 //!
 //! Every expression activation goes through one function, [`activation::apply`], written with
-//! composed tensor operations — the reference a fused kernel must match (STYLE.md §5). Its
+//! composed tensor operations — the reference a fused kernel must match (ARCHITECTURE.md, convention 5). Its
 //! parameters are one `Param<Tensor<2>>` per site shaped `[units, n_params]` (units: channels,
 //! or 1 per layer; columns in [`pangaea_expr::Expr::params`] order), or a single one for the
 //! whole network under [`Granularity::Shared`]; all start at 1.0.
 //!
 //! # Architectures and their sizes
 //!
-//! | name | sites | weights (3 channels, 10 classes) | published |
-//! |---|---|---|---|
-//! | `tiny` | 4 | 61,338 | — (ours) |
-//! | `wrn-10-4` | 7 | 1,198,810 | — (not in Zagoruyko & Komodakis's tables) |
-//! | `resnet-v1-56` | 55 | 853,018 | 0.85M (He et al. 2016, Table 6) |
-//! | `resnet-v2-56` | 55 | 1,663,338 | — (Keras example; its summary total 1,673,738 includes 10,400 BN moving statistics) |
-//! | `all-cnn-c` | 9 | 1,369,738 | Springenberg et al. 2015, Table 2's layers (≈1.4M) |
-//!
-//! "Weights" are [`Net::num_weights`]: trainable scalars, without activation parameters and
-//! without batch-norm running statistics. `tests/net.rs` pins them.
+//! `tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c` ([`Arch`]). Their weight
+//! counts next to the published figures are in one table, ARCHITECTURE.md ("pangaea-nn");
+//! `tests/net.rs` pins them. "Weights" are [`Net::num_weights`]: trainable scalars, without
+//! activation parameters and without batch-norm running statistics.
 #![warn(missing_docs)]
+// burn 0.22 deprecates its LibTorch backend (in favour of CubeCL, which cannot be built offline
+// here); the backend-extension macro expands `LibTorch` outside our items, so only a crate-level
+// allow reaches it.
+#![cfg_attr(feature = "tch", allow(deprecated))]
 
 pub mod activation;
 pub mod arch;
@@ -78,10 +78,9 @@ mod spec;
 #[cfg(test)]
 mod testutil;
 
-pub use arch::Arch;
 pub use baseline::Baseline;
 pub use error::NnError;
 pub use net::{Net, NetConfig, MIN_IMAGE_SIZE};
-pub use pangaea_expr::Granularity;
+pub use pangaea_wire::{Arch, Granularity};
 pub use site_params::SiteParams;
 pub use spec::ActivationSpec;

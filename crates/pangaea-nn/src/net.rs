@@ -7,8 +7,8 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::activation::{Activation, ActivationContext, SiteBuilder};
-use crate::arch::{AllCnnC, Arch, ResNetV1, ResNetV2, Tiny, Wrn};
-use crate::{ActivationSpec, Granularity, NnError, SiteParams};
+use crate::arch::{AllCnnC, ResNetV1, ResNetV2, Tiny, Wrn};
+use crate::{ActivationSpec, Arch, Granularity, NnError, SiteParams};
 
 /// The smallest image side the architectures accept (global average pooling makes any size
 /// from here up work).

@@ -17,7 +17,7 @@ use crate::{Baseline, NnError};
 pub enum ActivationSpec {
     /// A named baseline.
     Baseline(Baseline),
-    /// An expression with its learnable parameters (METHOD.md §2).
+    /// An expression with its learnable parameters (docs/method.md §2).
     Expr(Expr),
 }
 

@@ -3,9 +3,9 @@
 use burn::tensor::{Device, Tensor};
 use pangaea_expr::Unary;
 
-/// The CPU device the tests run on.
+/// The device the tests run on: the build's default (flex, or LibTorch's CPU in a `tch` build).
 pub fn device() -> Device {
-    Device::flex()
+    crate::device::default_device()
 }
 
 /// `n` equally spaced points from `lo` to `hi` inclusive.

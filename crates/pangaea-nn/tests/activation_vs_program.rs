@@ -1,11 +1,11 @@
-//! The fast path against the reference (STYLE.md §6): the burn activation module — values and
+//! The fast path against the reference (ARCHITECTURE.md, convention 6): the burn activation module — values and
 //! autodiff gradients with respect to the input and to every parameter — against
 //! `pangaea_expr::Program`, the scalar evaluator with exact derivatives, on the same inputs.
 //!
 //! Parameters differ per channel, so a mix-up of channels or parameter columns shows.
 
 use burn::module::Param;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use pangaea_expr::{Binary, Expr, Param as P, Program, Unary, MAX_PARAMS};
 use pangaea_nn::activation::{apply, ExprActivation};
 use pangaea_nn::Granularity;
@@ -56,7 +56,7 @@ fn inputs(rng: &mut ChaCha8Rng) -> (Vec<f32>, Vec<[f32; MAX_PARAMS]>) {
 /// Compares the module with the reference on `xs` with per-channel parameters `pvals`.
 #[track_caller]
 fn check(expr: &Expr, xs: &[f32], pvals: &[[f32; MAX_PARAMS]], what: &str) {
-    let device = Device::flex().autodiff();
+    let device = pangaea_nn::device::default_device().autodiff();
     let order = expr.params();
 
     // Reference: evaluate each channel's elements with that channel's parameters.
@@ -149,7 +149,7 @@ fn check(expr: &Expr, xs: &[f32], pvals: &[[f32; MAX_PARAMS]], what: &str) {
 fn apply_values(expr: &Expr, xs: &[f32]) -> Vec<f32> {
     let x = Tensor::<4>::from_data(
         TensorData::new(xs.to_vec(), [BATCH, CHANNELS, SIDE, SIDE]),
-        &Device::flex(),
+        &pangaea_nn::device::default_device(),
     );
     apply(expr, x, None)
         .into_data()
@@ -332,7 +332,7 @@ fn random_expressions_match_the_reference() {
 
 #[test]
 fn module_granularities_hold_their_parameters() {
-    let device = Device::flex();
+    let device = pangaea_nn::device::default_device();
     let expr: Expr = "alpha * x * sigmoid(beta * x)".parse().unwrap();
     let channel = ExprActivation::new(expr.clone(), Granularity::Channel, 4, &device);
     let layer = ExprActivation::new(expr.clone(), Granularity::Layer, 4, &device);

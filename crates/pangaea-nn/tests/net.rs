@@ -8,6 +8,14 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Device, Distribution, Tensor};
 use pangaea_nn::{ActivationSpec, Arch, Baseline, Granularity, Net, NetConfig, NnError};
 
+/// The device's random generator belongs to the whole process (weights are drawn from it), so
+/// tests that seed it must not run while another test draws from it: every test of this file
+/// holds this lock.
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn config(arch: Arch, activation: &str, granularity: Granularity) -> NetConfig {
     NetConfig {
         arch,
@@ -42,7 +50,8 @@ const SIZES: [(Arch, usize, usize); 5] = [
 
 #[test]
 fn every_architecture_has_its_shape_size_and_sites() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     for (arch, weights, sites) in SIZES {
         let net = config(arch, "relu", Granularity::Channel).init(&device);
         let logits = net.valid().forward(images(&device, 2, 3, 32));
@@ -59,7 +68,8 @@ fn every_architecture_has_its_shape_size_and_sites() {
 
 #[test]
 fn architectures_take_mnist_sized_and_small_inputs() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     for arch in [Arch::Tiny, Arch::AllCnnC, Arch::Wrn10_4] {
         for side in [28, 8] {
             let mut c = config(arch, "relu", Granularity::Channel);
@@ -75,7 +85,8 @@ fn architectures_take_mnist_sized_and_small_inputs() {
 
 #[test]
 fn site_names_follow_the_blocks() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     let names = |arch| -> Vec<String> {
         config(arch, "relu", Granularity::Channel)
             .init(&device)
@@ -113,7 +124,8 @@ fn site_names_follow_the_blocks() {
 
 #[test]
 fn expression_parameters_per_granularity() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     let expr = "alpha * x * sigmoid(beta * x)";
     let relu = config(Arch::Wrn10_4, "relu", Granularity::Channel).init(&device);
     // WRN-10-4 site widths: 16, 64 | 64, 128 | 128, 256 | 256.
@@ -145,7 +157,8 @@ fn expression_parameters_per_granularity() {
 
 #[test]
 fn baselines_report_their_parameters() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     for b in Baseline::ALL {
         let net = config(Arch::Tiny, &b.to_string(), Granularity::Channel).init(&device);
         let logits = net.valid().forward(images(&device, 2, 3, 16));
@@ -217,7 +230,7 @@ impl ModuleVisitor for GradReader<'_> {
 /// Checks burn's gradient of a fixed random projection of the logits with respect to every
 /// activation parameter tensor against central finite differences, on the tiny network.
 fn finite_differences(activation: &str, granularity: Granularity, seed: u64) {
-    let device = Device::flex().autodiff();
+    let device = pangaea_nn::device::default_device().autodiff();
     device.seed(seed);
     let mut c = config(Arch::Tiny, activation, granularity);
     c.image_size = 8;
@@ -270,6 +283,7 @@ fn finite_differences(activation: &str, granularity: Granularity, seed: u64) {
 
 #[test]
 fn activation_parameter_gradients_match_finite_differences() {
+    let _rng = rng_lock();
     for seed in SEEDS {
         finite_differences(
             "alpha * x * sigmoid(beta * x) + gamma * tanh(x)",
@@ -289,7 +303,8 @@ fn activation_parameter_gradients_match_finite_differences() {
 
 #[test]
 fn parameters_differ_by_channel_after_one_update() {
-    let device = Device::flex().autodiff();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device().autodiff();
     device.seed(3);
     let net = config(
         Arch::Tiny,
@@ -353,7 +368,8 @@ fn weight_values(net: &Net) -> Vec<Vec<f32>> {
 
 #[test]
 fn training_and_evaluation_modes() {
-    let device = Device::flex().autodiff();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device().autodiff();
     device.seed(5);
     let net = config(Arch::AllCnnC, "relu", Granularity::Channel).init(&device);
     let x = images(&device, 2, 3, 12);
@@ -380,9 +396,12 @@ fn training_and_evaluation_modes() {
 
 #[test]
 fn invalid_configs_are_errors_that_name_the_field() {
+    let _rng = rng_lock();
     let mut c = config(Arch::Tiny, "relu", Granularity::Channel);
     c.image_size = 4;
-    let err = c.try_init(&Device::flex()).unwrap_err();
+    let err = c
+        .try_init(&pangaea_nn::device::default_device())
+        .unwrap_err();
     assert_eq!(
         err,
         NnError::Config {
@@ -409,13 +428,15 @@ fn invalid_configs_are_errors_that_name_the_field() {
 #[test]
 #[should_panic = "images have 1 channels, the network (tiny) expects 3"]
 fn wrong_channel_count_panics() {
-    let device = Device::flex();
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
     let net = config(Arch::Tiny, "relu", Granularity::Channel).init(&device);
     let _ = net.forward(images(&device, 1, 1, 8));
 }
 
 #[test]
 fn configs_round_trip_through_json() {
+    let _rng = rng_lock();
     let c = config(
         Arch::ResNetV2_56,
         "alpha * tanh(beta * x)",

@@ -1,12 +1,12 @@
 //! Repeated final runs: the plans of `pangaea compare` and `pangaea final`, run through any
-//! [`Executor`] (METHOD.md §5: "retrained several times (different seeds) on the full training
+//! [`Executor`] (docs/method.md §5: "retrained several times (different seeds) on the full training
 //! set and measured on the test set").
 //!
 //! Run r of every activation uses seed `seed + r`: the runs differ from each other, and each
 //! activation sees the same initialisations and batch orders as the others.
 
-use pangaea_search::{Executor, Job, Store};
-use pangaea_train::{EvalRequest, EvalResult};
+use pangaea_search::{BatchObserver, CancelToken, Executor, Job, Outcome, SearchError, Store};
+use pangaea_wire::{EvalRequest, EvalResult};
 
 use crate::error::ReportError;
 use crate::table::{ComparisonTable, REFERENCE};
@@ -80,13 +80,16 @@ impl ComparePlan {
 }
 
 /// The plan of `pangaea final`: the best parametric version of each of the store's top `k`
-/// forms, then the baselines (ReLU first if listed), with the search's own training recipe.
+/// forms, then the baselines (ReLU first if listed), with the search's own training recipe on
+/// the whole training set, changed by `adjust` (the caller's overrides, applied before the
+/// plan is made so that its title describes the runs).
 pub fn final_plan(
     store: &Store,
     k: usize,
     runs: usize,
     baselines: &[String],
     seed: u64,
+    adjust: impl FnOnce(&mut EvalRequest),
 ) -> Result<ComparePlan, ReportError> {
     let config = store.config()?;
     let top = store.top_forms(k)?;
@@ -113,37 +116,24 @@ pub fn final_plan(
     let mut training = config.training;
     training.dataset.limit_train = None;
     training.dataset.limit_val = None;
+    adjust(&mut training);
+    training
+        .check()
+        .map_err(|e| ReportError::Input(format!("the final recipe: {e}")))?;
     ComparePlan::new(activations, &training, runs, seed)
 }
 
 /// Runs a plan on `executor` and builds the table. `on_done(finished, total, result)` is called
-/// as each run finishes, for progress.
+/// as each run finishes, for progress. A raised `cancel` stops the runs; the table then holds
+/// the runs that finished.
 pub fn run_plan(
     plan: &ComparePlan,
     executor: &mut dyn Executor,
+    cancel: &CancelToken,
     on_done: &mut dyn FnMut(usize, usize, &EvalResult),
 ) -> Result<ComparisonTable, ReportError> {
-    let jobs: Vec<Job> = plan
-        .runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Job {
-            id: i as i64,
-            request: r.request.clone(),
-        })
-        .collect();
-    let total = jobs.len();
-    let mut results: Vec<Option<EvalResult>> = vec![None; total];
-    let mut finished = 0usize;
-    executor.run_batch(jobs, &mut |_| Ok(()), &mut |outcome| {
-        let i = outcome.id as usize;
-        finished += 1;
-        on_done(finished, total, &outcome.result);
-        if let Some(slot) = results.get_mut(i) {
-            *slot = Some(outcome.result);
-        }
-        Ok(true)
-    })?;
+    let requests: Vec<EvalRequest> = plan.runs.iter().map(|r| r.request.clone()).collect();
+    let results = run_requests(&requests, executor, cancel, on_done)?;
     let groups: Vec<(String, String, Vec<EvalResult>)> = plan
         .activations
         .iter()
@@ -162,11 +152,56 @@ pub fn run_plan(
     Ok(ComparisonTable::from_results(&plan.title, &groups))
 }
 
+/// Runs `requests` on `executor`: the result of each, in request order (None for a run a raised
+/// `cancel` stopped). `on_done(finished, total, result)` is called as each run finishes.
+pub fn run_requests(
+    requests: &[EvalRequest],
+    executor: &mut dyn Executor,
+    cancel: &CancelToken,
+    on_done: &mut dyn FnMut(usize, usize, &EvalResult),
+) -> Result<Vec<Option<EvalResult>>, ReportError> {
+    let jobs: Vec<Job> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Job {
+            id: i as i64,
+            request: r.clone(),
+        })
+        .collect();
+    /// Puts each result in its run's slot and reports progress.
+    struct Slots<'a> {
+        results: Vec<Option<EvalResult>>,
+        finished: usize,
+        on_done: &'a mut dyn FnMut(usize, usize, &EvalResult),
+    }
+    impl BatchObserver for Slots<'_> {
+        fn submitted(&mut self, _job: &Job) -> Result<(), SearchError> {
+            Ok(())
+        }
+        fn finished(&mut self, outcome: Outcome) -> Result<bool, SearchError> {
+            self.finished += 1;
+            let total = self.results.len();
+            (self.on_done)(self.finished, total, &outcome.result);
+            if let Some(slot) = self.results.get_mut(outcome.id as usize) {
+                *slot = Some(outcome.result);
+            }
+            Ok(true)
+        }
+    }
+    let mut slots = Slots {
+        results: vec![None; jobs.len()],
+        finished: 0,
+        on_done,
+    };
+    executor.run_batch(jobs, &mut slots, cancel)?;
+    Ok(slots.results)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pangaea_search::InProcessExecutor;
-    use pangaea_train::Status;
+    use pangaea_search::{CancelToken, InProcessExecutor};
+    use pangaea_wire::Status;
 
     /// A stand-in for training: test accuracy is a function of activation and seed.
     fn fake(request: &EvalRequest) -> EvalResult {
@@ -199,10 +234,15 @@ mod tests {
         assert_eq!(seeds, vec![10, 11, 12, 10, 11, 12]);
         let mut executor = InProcessExecutor::new(2, fake);
         let mut calls = 0;
-        let table = run_plan(&plan, &mut executor, &mut |_, total, _| {
-            calls += 1;
-            assert_eq!(total, 6);
-        })
+        let table = run_plan(
+            &plan,
+            &mut executor,
+            &CancelToken::new(),
+            &mut |_, total, _| {
+                calls += 1;
+                assert_eq!(total, 6);
+            },
+        )
         .unwrap();
         assert_eq!(calls, 6);
         assert_eq!(table.rows[0].summary.n, 3);

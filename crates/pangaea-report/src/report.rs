@@ -8,14 +8,16 @@
 //! Contents: fitness of every evaluation with the best so far and ReLU's fitness (when the
 //! search evaluated plain ReLU; otherwise the page says it is missing); f and f′ of the top
 //! functions at their initial parameters (all 1); the learned parameters of the best function's
-//! best run per site over training; the lineage of the best function.
+//! best run per site against training progress (median and min–max band over channels); the
+//! top functions' shapes at their learned values per site, the initial shape dashed; the lineage
+//! of the best function.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use pangaea_expr::Expr;
 use pangaea_search::{EvaluationRecord, Store, TopForm};
-use pangaea_train::ParamSnapshot;
+use pangaea_wire::ParamSnapshot;
 
 use crate::error::ReportError;
 use crate::plot;
@@ -23,6 +25,8 @@ use crate::plot;
 /// How many functions the shapes chart and the leaderboard show.
 const SHAPES: usize = 5;
 const LEADERBOARD: usize = 20;
+/// How many top functions get a learned-shape chart.
+const LEARNED_SHAPES: usize = 3;
 
 /// The files a report wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,13 +80,55 @@ fn parse(what: String, text: &str) -> Result<Expr, ReportError> {
     })
 }
 
-/// The learned-parameter snapshots of an evaluation's result (empty when none were recorded).
-fn snapshots(e: &EvaluationRecord) -> Result<Vec<ParamSnapshot>, ReportError> {
+/// The learned-parameter snapshots of an evaluation's result (empty when none were recorded),
+/// with the run's number of epochs (to place the snapshots of older results, which have no
+/// recorded progress).
+fn snapshots(e: &EvaluationRecord) -> Result<(Vec<ParamSnapshot>, usize), ReportError> {
     let result = e.result().map_err(|message| ReportError::Bad {
         what: format!("evaluation {} result", e.id),
         message,
     })?;
-    Ok(result.map(|r| r.activation_params).unwrap_or_default())
+    Ok(result
+        .map(|r| (r.activation_params, r.epochs.len()))
+        .unwrap_or_default())
+}
+
+/// How many sites a learned-shape chart draws at most (evenly spread over the network).
+const SHAPE_SITES: usize = 7;
+
+/// The learned-shape chart of one evaluation: f and f′ at the median learned parameters of
+/// each site (the last snapshot; at most [`SHAPE_SITES`] sites, evenly spread), with the
+/// initial shape dashed. None when the run recorded no parameters.
+fn learned_shapes_svg(
+    expr: &Expr,
+    snaps: &[ParamSnapshot],
+    caption: &str,
+) -> Result<Option<String>, ReportError> {
+    let Some(last) = snaps.last().filter(|s| !s.sites.is_empty()) else {
+        return Ok(None);
+    };
+    let medians = plot::site_medians(last);
+    let mut curves = vec![plot::Curve {
+        label: "initial (all 1)".to_owned(),
+        expr: expr.clone(),
+        params: [pangaea_expr::PARAM_INIT; 3],
+        color: 7,
+        dashed: true,
+    }];
+    for (k, i) in plot::spread(medians.len(), SHAPE_SITES)
+        .into_iter()
+        .enumerate()
+    {
+        let (site, params) = &medians[i];
+        curves.push(plot::Curve {
+            label: site.clone(),
+            expr: expr.clone(),
+            params: *params,
+            color: k,
+            dashed: false,
+        });
+    }
+    plot::function_svg(&curves, (-5.0, 5.0), (900, 420), Some(caption), Some(10.0)).map(Some)
 }
 
 fn leaderboard(top: &[TopForm]) -> String {
@@ -143,14 +189,21 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
 
     // 2. Shapes of the top functions.
     let mut functions = Vec::new();
-    for t in top.iter().take(SHAPES) {
+    for (k, t) in top.iter().take(SHAPES).enumerate() {
         let e = parse(format!("evaluation {}", t.best.id), &t.best.expr)?;
-        functions.push((t.best.expr.clone(), e, [1.0; 3]));
+        functions.push(plot::Curve {
+            label: String::new(),
+            expr: e,
+            params: [1.0; 3],
+            color: k,
+            dashed: false,
+        });
     }
-    let shapes_svg = plot::shapes_svg(&functions)?;
+    let shapes_svg = plot::function_svg(&functions, (-5.0, 5.0), (900, 420), None, Some(10.0))?;
     charts.push(write(out.join("shapes.svg"), &shapes_svg)?);
     let mut legend = String::from("<ol class=\"legend\">");
-    for (k, (label, _, _)) in functions.iter().enumerate() {
+    for (k, t) in top.iter().take(SHAPES).enumerate() {
+        let label = &t.best.expr;
         let c = plot::color(k);
         let _ = write!(
             legend,
@@ -169,7 +222,7 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
         inline(&shapes_svg)
     );
 
-    // 3. Learned parameters of the best function.
+    // 3. Learned parameters of the best function, over training.
     let _ = write!(
         sections,
         "<section id=\"params\"><h2>Learned parameters of the best function</h2>"
@@ -177,7 +230,7 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     match top.first() {
         None => sections.push_str("<p>No evaluated candidate yet.</p>"),
         Some(best) => {
-            let snaps = snapshots(&best.best)?;
+            let (snaps, epochs) = snapshots(&best.best)?;
             let mut names: Vec<String> = snaps
                 .iter()
                 .flat_map(|s| s.sites.iter().flat_map(|site| site.params.keys().cloned()))
@@ -186,15 +239,16 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
             names.dedup();
             let _ = write!(
                 sections,
-                "<p><code>{}</code> (evaluation {}).</p>",
+                "<p><code>{}</code> (evaluation {}, one run), {} snapshots over training.</p>",
                 esc(&best.best.expr),
-                best.best.id
+                best.best.id,
+                snaps.len()
             );
             if names.is_empty() {
                 sections.push_str("<p>No parameters were recorded for this run.</p>");
             }
             for name in names {
-                let svg = plot::params_svg(&name, &snaps)?;
+                let svg = plot::params_svg(&name, &snaps, epochs)?;
                 charts.push(write(out.join(format!("params-{name}.svg")), &svg)?);
                 sections.push_str(&inline(&svg));
             }
@@ -202,7 +256,33 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     }
     sections.push_str("</section>\n");
 
-    // 4. Lineage of the best function.
+    // 4. Shapes at the learned values, per site.
+    sections.push_str(
+        "<section id=\"learned\"><h2>Learned shapes</h2><p>Each top function's f and f′ at the \
+         median over channels of its parameters at the end of its best run, per site (at most \
+         seven sites, evenly spread through the network); dashed: the initial shape, every \
+         parameter 1. Sites that drift apart show a function specialising per layer.</p>",
+    );
+    let mut drawn = 0;
+    for (k, t) in top.iter().take(LEARNED_SHAPES).enumerate() {
+        let expr = parse(format!("evaluation {}", t.best.id), &t.best.expr)?;
+        if !expr.is_parametric() {
+            continue;
+        }
+        let (snaps, _) = snapshots(&t.best)?;
+        let caption = format!("#{} {}", k + 1, t.best.expr);
+        if let Some(svg) = learned_shapes_svg(&expr, &snaps, &caption)? {
+            charts.push(write(out.join(format!("learned-{}.svg", k + 1)), &svg)?);
+            sections.push_str(&inline(&svg));
+            drawn += 1;
+        }
+    }
+    if drawn == 0 {
+        sections.push_str("<p>No top function has learned parameters recorded.</p>");
+    }
+    sections.push_str("</section>\n");
+
+    // 5. Lineage of the best function.
     sections.push_str("<section id=\"lineage\"><h2>Lineage of the best function</h2>");
     if let Some(best) = top.first() {
         let lineage = store.lineage(best.candidate.id)?;
@@ -253,8 +333,8 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1>\
          <p>{} on {}, {} epoch{} per evaluation; {} evaluations stored.</p>\n{sections}</body></html>\n",
-        esc(&config.training.architecture),
-        esc(&config.training.dataset.name),
+        esc(config.training.architecture.name()),
+        esc(config.training.dataset.name.as_str()),
         config.training.epochs,
         if config.training.epochs == 1 { "" } else { "s" },
         evaluations.len(),

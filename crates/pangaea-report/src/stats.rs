@@ -1,4 +1,4 @@
-//! Mean ± sample standard deviation and Welch's unequal-variance t-test (METHOD.md §5: "report
+//! Mean ± sample standard deviation and Welch's unequal-variance t-test (docs/method.md §5: "report
 //! mean ± standard deviation and a significance test against ReLU").
 //!
 //! Welch rather than Student: different activations give different run-to-run spread, and
@@ -28,6 +28,21 @@ pub struct WelchTest {
     pub df: f64,
     /// Two-sided p-value, 2·(1 − F_t(|t|; df)).
     pub p: f64,
+}
+
+/// The median of the finite values, or None when there is none.
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
 }
 
 /// Summarizes a sample.

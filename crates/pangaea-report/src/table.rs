@@ -1,10 +1,10 @@
 //! The comparison table of `pangaea compare` and `pangaea final`: per activation, the test
 //! accuracy over repeated runs as mean ± std, the number of runs, and Welch's p-value against
-//! ReLU (METHOD.md §5). Written as markdown for people and JSON for scripts.
+//! ReLU (docs/method.md §5). Written as markdown for people and JSON for scripts.
 
 use std::fmt::Write;
 
-use pangaea_train::{EvalResult, Status};
+use pangaea_wire::{EvalResult, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::{summarize, welch, Summary, WelchTest};

@@ -9,9 +9,13 @@ use std::process::Command;
 use pangaea_report::{final_plan, write_report};
 use pangaea_search::{fake_result, InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig};
 use pangaea_search::{StopRule, Store};
-use pangaea_train::{EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
+use pangaea_wire::{EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
 
-/// The fake fitness, plus recorded parameters: 2 sites × 4 channels drifting over 3 epochs.
+/// The fake fitness, plus recorded parameters: 2 sites × 4 channels drifting over 3 epochs, one
+/// snapshot per epoch end as results written before snapshots carried their step (so the
+/// report's fallback placement is exercised). Channel c of site s moves by
+/// epoch·(0.05·(s+1) + 0.02·k)·(c − 0.5) for the k-th parameter: the median over the four
+/// channels moves by epoch·(0.05·(s+1) + 0.02·k).
 fn evaluate(request: &EvalRequest) -> EvalResult {
     let mut result = fake_result(request);
     let names = ["alpha", "beta", "gamma"];
@@ -34,7 +38,7 @@ fn evaluate(request: &EvalRequest) -> EvalResult {
                             .map(|c| {
                                 1.0 + epoch as f32
                                     * (0.05 * (s + 1) as f32 + 0.02 * k as f32)
-                                    * (c as f32 - 1.5)
+                                    * (c as f32 - 0.5)
                             })
                             .collect();
                         ((*n).to_owned(), v)
@@ -46,9 +50,12 @@ fn evaluate(request: &EvalRequest) -> EvalResult {
                 }
             })
             .collect();
-        result
-            .activation_params
-            .push(ParamSnapshot { epoch, sites });
+        result.activation_params.push(ParamSnapshot {
+            epoch,
+            step: None,
+            progress: None,
+            sites,
+        });
     }
     result
 }
@@ -85,6 +92,7 @@ fn report_of_a_small_store() {
         "ReLU's fitness (dashed): ",
         "<h2>Top functions</h2>",
         "<h2>Learned parameters of the best function</h2>",
+        "<h2>Learned shapes</h2>",
         "<h2>Lineage of the best function</h2>",
         "initial population",
         "<svg",
@@ -111,6 +119,14 @@ fn report_of_a_small_store() {
         "{:?}",
         files.charts
     );
+    // The best function is parametric (the fake fitness favours parameters): its shapes are
+    // drawn per site at the learned values, next to the initial one.
+    let learned = out.join("learned-1.svg");
+    assert!(files.charts.contains(&learned), "{:?}", files.charts);
+    let svg = std::fs::read_to_string(&learned).unwrap();
+    for piece in ["initial (all 1)", "block0.act", "block1.act"] {
+        assert!(svg.contains(piece), "learned-1.svg lacks {piece:?}");
+    }
     for c in &files.charts {
         let svg = std::fs::read_to_string(c).unwrap();
         assert!(
@@ -193,7 +209,7 @@ fn the_final_plan_uses_the_whole_training_set() {
     let store = Store::open_read_only(&db).unwrap();
     let config = store.config().unwrap();
     assert!(config.training.dataset.limit_train.is_some());
-    let plan = final_plan(&store, 2, 3, &["swish".into(), "relu".into()], 7).unwrap();
+    let plan = final_plan(&store, 2, 3, &["swish".into(), "relu".into()], 7, |_| {}).unwrap();
     let top = store.top_forms(2).unwrap();
     let names: Vec<&str> = plan.activations.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(

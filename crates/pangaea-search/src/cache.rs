@@ -8,10 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use pangaea_train::{EvalRequest, EvalResult, Status};
+use pangaea_wire::{EvalRequest, EvalResult, Status};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::SearchError;
+use crate::store::sql_err;
 
 /// An open cache file.
 pub struct Cache {
@@ -35,20 +36,16 @@ pub fn cache_key(request: &EvalRequest) -> String {
 impl Cache {
     /// Opens or creates a cache file.
     pub fn open(path: &Path) -> Result<Cache, SearchError> {
-        let sql = |source| SearchError::Sqlite {
-            path: path.to_owned(),
-            doing: "opening the cache".to_owned(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(sql)?;
+        let sql = || sql_err(path, "opening the cache");
+        let conn = Connection::open(path).map_err(sql())?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(sql)?;
+            .map_err(sql())?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
+            .map_err(sql())?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS results (request TEXT PRIMARY KEY, result TEXT NOT NULL);",
         )
-        .map_err(sql)?;
+        .map_err(sql())?;
         Ok(Cache {
             conn,
             path: path.to_owned(),
@@ -66,11 +63,7 @@ impl Cache {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|source| SearchError::Sqlite {
-                path: self.path.clone(),
-                doing: "reading the cache".to_owned(),
-                source,
-            })?;
+            .map_err(sql_err(&self.path, "reading the cache"))?;
         let Some(text) = text else { return Ok(None) };
         let mut result = EvalResult::from_json(&text).map_err(|e| SearchError::StoredJson {
             path: self.path.clone(),
@@ -92,11 +85,7 @@ impl Cache {
                 "INSERT OR IGNORE INTO results (request, result) VALUES (?1, ?2)",
                 params![cache_key(request), result.to_json()],
             )
-            .map_err(|source| SearchError::Sqlite {
-                path: self.path.clone(),
-                doing: "writing the cache".to_owned(),
-                source,
-            })?;
+            .map_err(sql_err(&self.path, "writing the cache"))?;
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! [`SearchConfig`]: everything that defines a search (METHOD.md §3–§5), read from TOML.
+//! [`SearchConfig`]: everything that defines a search (docs/method.md §3–§5), read from TOML.
 //!
 //! Every field has a documented default, unknown fields are refused, and errors name the field
 //! (`selection.temperature`). The training recipe of a fitness evaluation is an
@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use pangaea_expr::{MutationWeights, OperatorSet, Operators};
-use pangaea_train::EvalRequest;
+use pangaea_wire::{Arch, DatasetName, EvalRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SearchError;
@@ -30,11 +30,11 @@ pub struct SearchConfig {
     /// `activation` and `label`. Default: the tiny net's recipe ([`EvalRequest::recipe`]).
     pub training: EvalRequest,
     /// Forms kept from one generation to the next, and the size of the initial population
-    /// (METHOD.md §3). Default: 64.
+    /// (docs/method.md §3). Default: 64.
     pub population_size: usize,
     /// New (valid, not duplicate) forms per generation. Default: 16.
     pub children_per_generation: usize,
-    /// Parametric versions trained per new form; the best stands for the form (METHOD.md §3).
+    /// Parametric versions trained per new form; the best stands for the form (docs/method.md §3).
     /// Default: 3.
     pub versions_per_child: usize,
     /// Most parameters (α, β, γ) in a version. Default: 3.
@@ -59,7 +59,7 @@ pub struct SearchConfig {
     pub baselines: Vec<String>,
 }
 
-/// Parent selection (METHOD.md §3: probability increasing in fitness).
+/// Parent selection (docs/method.md §3: probability increasing in fitness).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Selection {
@@ -290,7 +290,7 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             seed: 0,
-            training: EvalRequest::recipe("tiny"),
+            training: EvalRequest::recipe(Arch::Tiny),
             population_size: 64,
             children_per_generation: 16,
             versions_per_child: 3,
@@ -327,9 +327,9 @@ impl SearchConfig {
     /// 15-minute wall limit caps it. The learned parameters are recorded (at initialisation and
     /// after the epoch) so that the report and `export` can show and use them.
     pub fn quick() -> SearchConfig {
-        let mut training = EvalRequest::recipe("tiny");
+        let mut training = EvalRequest::recipe(Arch::Tiny);
         training.epochs = 1;
-        training.dataset.name = "fashion-mnist".to_owned();
+        training.dataset.name = DatasetName::FashionMnist;
         training.dataset.limit_train = Some(3_000);
         training.dataset.limit_val = Some(1_000);
         training.dataset.augment = false;
@@ -351,13 +351,13 @@ impl SearchConfig {
         }
     }
 
-    /// CIFAR-100 and WRN-10-4 with METHOD.md §5's recipe (SGD, Nesterov, lr 0.1, cosine,
+    /// CIFAR-100 and WRN-10-4 with docs/method.md §5's recipe (SGD, Nesterov, lr 0.1, cosine,
     /// batch 128, augmentation), 30 epochs per fitness evaluation, population 64, 16 children
     /// per generation, 3 versions each, 50 generations: paper scale, for a GPU.
     pub fn paper() -> SearchConfig {
-        let mut training = EvalRequest::recipe("wrn-10-4");
+        let mut training = EvalRequest::recipe(Arch::Wrn10_4);
         training.epochs = 30;
-        training.dataset.name = "cifar100".to_owned();
+        training.dataset.name = DatasetName::Cifar100;
         SearchConfig {
             training,
             stop: StopRule {
@@ -543,8 +543,11 @@ mod tests {
         SearchConfig::paper().check().unwrap();
         assert_eq!(SearchConfig::default().population_size, 64);
         assert_eq!(SearchConfig::default().versions_per_child, 3);
-        assert_eq!(SearchConfig::quick().training.dataset.name, "fashion-mnist");
-        assert_eq!(SearchConfig::paper().training.architecture, "wrn-10-4");
+        assert_eq!(
+            SearchConfig::quick().training.dataset.name,
+            DatasetName::FashionMnist
+        );
+        assert_eq!(SearchConfig::paper().training.architecture, Arch::Wrn10_4);
     }
 
     #[test]

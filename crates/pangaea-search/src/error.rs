@@ -43,6 +43,57 @@ pub enum SearchError {
         /// What is missing or wrong.
         message: String,
     },
+    /// The store file does not exist.
+    #[error("no store `{}` (no such file)", .path.display())]
+    NoStore {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The store has no candidate of that id (a `RUN.db#ID` that names nothing).
+    #[error("store `{}` has no candidate {candidate}", .path.display())]
+    NoCandidate {
+        /// The store file.
+        path: PathBuf,
+        /// The id asked for.
+        candidate: i64,
+    },
+    /// A result was stored for an evaluation that is not pending (already finished, or not
+    /// in the store): the coordinator's bookkeeping and the store disagree.
+    #[error(
+        "store `{}`: evaluation {evaluation} is not pending (already finished or unknown); \
+         nothing was written",
+        .path.display()
+    )]
+    NotPending {
+        /// The store file.
+        path: PathBuf,
+        /// The evaluation.
+        evaluation: i64,
+    },
+    /// Following parents from a candidate came back to a candidate already seen.
+    #[error(
+        "store `{}`: the lineage of candidate {candidate} has a cycle (candidate {repeated} \
+         is its own ancestor)",
+        .path.display()
+    )]
+    LineageCycle {
+        /// The store file.
+        path: PathBuf,
+        /// The candidate whose lineage was asked for.
+        candidate: i64,
+        /// The candidate met twice.
+        repeated: i64,
+    },
+    /// A stored expression does not parse (written by another version, or edited by hand).
+    #[error("store `{}`: candidate {candidate} has an unparsable expression: {message}", .path.display())]
+    BadStoredExpression {
+        /// The store file.
+        path: PathBuf,
+        /// The candidate.
+        candidate: i64,
+        /// The parse error.
+        message: String,
+    },
     /// A new search was asked to write into an existing store.
     #[error("store `{}` already exists (use --resume to continue it)", .path.display())]
     StoreExists {
@@ -71,6 +122,9 @@ pub enum SearchError {
         /// The parse error.
         message: String,
     },
+    /// A Slurm program (`sbatch`, `squeue`, …) did not do what the Slurm executor asked.
+    #[error("slurm: {0}")]
+    Slurm(#[from] crate::executor::SlurmCommandError),
     /// The executor could not run an evaluation at all (not a failed evaluation: those are
     /// results).
     #[error("executor error: {0}")]
@@ -85,6 +139,32 @@ pub enum SearchError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+impl SearchError {
+    /// Whether the error is the caller's input (a bad configuration, a store path that does
+    /// not exist or is not a store, a store written by a newer version, a candidate id that
+    /// names nothing) rather than the environment (I/O, SQLite, a busy or locked database,
+    /// the cluster). The CLI exits with its usage status for the first kind only.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            SearchError::Config { .. }
+            | SearchError::Field { .. }
+            | SearchError::NewerSchema { .. }
+            | SearchError::NotAStore { .. }
+            | SearchError::NoStore { .. }
+            | SearchError::NoCandidate { .. }
+            | SearchError::StoreExists { .. } => true,
+            SearchError::NotPending { .. }
+            | SearchError::LineageCycle { .. }
+            | SearchError::BadStoredExpression { .. }
+            | SearchError::Sqlite { .. }
+            | SearchError::StoredJson { .. }
+            | SearchError::Slurm(_)
+            | SearchError::Executor(_)
+            | SearchError::Io { .. } => false,
+        }
+    }
 }
 
 fn source_name(file: &Option<PathBuf>) -> String {

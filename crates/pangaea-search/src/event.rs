@@ -1,5 +1,5 @@
 //! [`SearchEvent`]: what the coordinator reports as it goes, and the [`EventSink`]s that
-//! observe it (STYLE.md rule 14). Sinks only observe; the coordinator writes the store.
+//! observe it (ARCHITECTURE.md, convention 14). Sinks only observe; the coordinator writes the store.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -185,11 +185,7 @@ impl EventSink for JsonLinesLog {
     fn event(&mut self, event: &SearchEvent) {
         let mut value = serde_json::to_value(event).expect("events serialize");
         if let serde_json::Value::Object(map) = &mut value {
-            let time = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            map.insert("time".to_owned(), time.into());
+            map.insert("time".to_owned(), crate::clock::unix_now().into());
         }
         // A log that cannot be written must not stop the search: the store is the truth.
         let _ = writeln!(self.file, "{value}");

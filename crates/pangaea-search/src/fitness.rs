@@ -1,13 +1,13 @@
-//! Fitness of a result (METHOD.md §3), and a fake fitness for tests and demos.
+//! Fitness of a result (docs/method.md §3), and a fake fitness for tests and demos.
 
 use pangaea_expr::{Expr, Program};
-use pangaea_train::{EvalRequest, EvalResult, Status};
+use pangaea_wire::{EvalRequest, EvalResult, Status};
 
 use crate::config::FitnessMetric;
 
 /// The fitness of a result, higher is better: `val_accuracy`, or `−val_loss`. `None` (the worst
 /// fitness) unless the run finished with a finite value: diverged, rejected and failed runs
-/// rank below every finished one (METHOD.md §4).
+/// rank below every finished one (docs/method.md §4).
 pub fn fitness(metric: FitnessMetric, result: &EvalResult) -> Option<f64> {
     if result.status != Status::Ok {
         return None;

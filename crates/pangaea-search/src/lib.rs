@@ -1,4 +1,4 @@
-//! The evolutionary search of pangaea (METHOD.md §3–§5): the coordinator ([`Search`]), its
+//! The evolutionary search of pangaea (docs/method.md §3–§5): the coordinator ([`Search`]), its
 //! SQLite [`Store`], the [`Executor`]s that run evaluations, and the [`SearchEvent`]s it
 //! reports. It sees training only through `EvalRequest → EvalResult` (pangaea-train without
 //! its `engine` feature), so it never compiles burn.
@@ -35,12 +35,12 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod clock;
 mod config;
 mod error;
 mod event;
 pub mod executor;
 mod fitness;
-mod reporter;
 mod search;
 mod selection;
 mod store;
@@ -51,13 +51,15 @@ pub use config::{
 };
 pub use error::SearchError;
 pub use event::{EventSink, Fanout, JsonLinesLog, NoEvents, SearchEvent, StopReason};
-pub use executor::{Executor, InProcessExecutor, Job, LocalExecutor, Outcome, SlurmExecutor};
+pub use executor::{
+    BatchEnd, BatchObserver, CancelToken, CollectOutcomes, Executor, InProcessExecutor, Job,
+    LocalExecutor, Outcome, SlurmCommandError, SlurmExecutor, SlurmState,
+};
 pub use fitness::{compare_best_first, fake_result, fitness};
-pub use reporter::TerminalReporter;
 pub use search::{generation_rng, RunOptions, Search};
 pub use selection::select_parent;
 pub use store::{
     BestPoint, CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    NewCandidate, PopulationMember, SlurmJobRecord, SlurmJobState, SlurmTaskEnd, Store, TopForm,
-    SCHEMA_VERSION,
+    FitnessUpdate, NewCandidate, PopulationMember, ResultSource, SlurmJobRecord, SlurmJobState,
+    SlurmTaskEnd, Store, Survivor, TopForm, SCHEMA_VERSION,
 };

@@ -1,4 +1,4 @@
-//! [`Search`]: the coordinator of the evolutionary loop (METHOD.md §3).
+//! [`Search`]: the coordinator of the evolutionary loop (docs/method.md §3).
 //!
 //! Generation 0 draws random forms of the two initial shapes; generation g ≥ 1 selects parents
 //! from the population of generation g − 1 and mutates them. Each new form is validated
@@ -18,36 +18,39 @@
 //! population whatever the number of workers, the order of arrival, or where a run was killed
 //! and resumed.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
 use pangaea_expr::{mutate, parametrize, random_initial, Expr, Operators};
-use pangaea_train::EvalRequest;
+use pangaea_wire::EvalRequest;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cache::Cache;
-use crate::config::SearchConfig;
+use crate::config::{FitnessMetric, SearchConfig};
 use crate::error::SearchError;
 use crate::event::{EventSink, SearchEvent, StopReason};
-use crate::executor::{Executor, Job};
+use crate::executor::{BatchEnd, BatchObserver, CancelToken, Executor, Job, Outcome};
 use crate::fitness::{compare_best_first, fitness};
 use crate::selection::select_parent;
 use crate::store::{
-    CandidateRecord, CandidateState, DuplicateOf, FinishedEvaluation, NewCandidate, Store,
+    CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
+    FitnessUpdate, NewCandidate, ResultSource, Store, Survivor,
 };
 
 /// How many draws a generation may make per new form it needs before it gives up.
 const DRAWS_PER_FORM: usize = 20;
 
 /// Options of one run of the coordinator.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Stop (as if killed) after this many evaluations have been stored in this run, leaving
     /// the rest in flight; the store can be resumed. For tests of `--resume`.
     pub stop_after_evaluations: Option<usize>,
+    /// Raised by the caller to stop the search (the CLI raises it on Ctrl-C): the executor
+    /// stops or cancels what is in flight and the search ends as [`StopReason::Interrupted`].
+    pub cancel: CancelToken,
 }
 
 /// The RNG of generation `generation` of a search seeded with `seed`.
@@ -65,6 +68,93 @@ pub struct Search {
     ops: Operators,
     cache: Option<Cache>,
     resumed: bool,
+}
+
+/// What the coordinator knows of an evaluation it hands out.
+struct PendingEvaluation {
+    candidate: i64,
+    expr: String,
+    request: EvalRequest,
+}
+
+/// Stores every finished evaluation of a generation (from the cache or the executor), fills the
+/// cache, reports the event, and counts what this run stored: the [`BatchObserver`] the
+/// executor reports to, and the path the cache's answers take too.
+struct Recorder<'a> {
+    store: &'a mut Store,
+    cache: Option<&'a Cache>,
+    events: &'a mut dyn EventSink,
+    metric: FitnessMetric,
+    pending: HashMap<i64, PendingEvaluation>,
+    baselines: HashSet<i64>,
+    stored: &'a mut usize,
+    stop_after: Option<usize>,
+}
+
+impl Recorder<'_> {
+    /// Stores one result; returns whether the run goes on (`stop_after_evaluations`).
+    fn record(
+        &mut self,
+        id: i64,
+        result: pangaea_wire::EvalResult,
+        wall_seconds: f64,
+        attempts: u32,
+        source: ResultSource,
+    ) -> Result<bool, SearchError> {
+        let info = self.pending.get(&id).ok_or_else(|| {
+            SearchError::Executor(format!("the executor returned an unknown evaluation {id}"))
+        })?;
+        let finished = FinishedEvaluation {
+            id,
+            fitness: fitness(self.metric, &result),
+            result,
+            wall_seconds,
+            attempts,
+            source,
+        };
+        self.store.record_evaluation(&finished)?;
+        if let (Some(cache), ResultSource::Executor) = (self.cache, source) {
+            cache.put(&info.request, &finished.result)?;
+        }
+        self.events.event(&SearchEvent::EvaluationFinished {
+            baseline: self.baselines.contains(&info.candidate),
+            evaluation: id,
+            candidate: info.candidate,
+            expr: info.expr.clone(),
+            status: finished.result.status.name().to_owned(),
+            reason: finished.result.reason.clone(),
+            fitness: finished.fitness,
+            cached: source == ResultSource::Cache,
+            wall_seconds,
+        });
+        *self.stored += 1;
+        Ok(self.stop_after.is_none_or(|k| *self.stored < k))
+    }
+}
+
+impl BatchObserver for Recorder<'_> {
+    fn submitted(&mut self, job: &Job) -> Result<(), SearchError> {
+        let (candidate, expr) = match self.pending.get(&job.id) {
+            Some(p) => (p.candidate, p.expr.clone()),
+            None => (0, job.request.activation.clone()),
+        };
+        self.events.event(&SearchEvent::EvaluationSubmitted {
+            evaluation: job.id,
+            candidate,
+            expr,
+        });
+        Ok(())
+    }
+
+    fn finished(&mut self, outcome: Outcome) -> Result<bool, SearchError> {
+        self.record(
+            outcome.id,
+            outcome.result,
+            outcome.wall_seconds,
+            outcome.attempts,
+            ResultSource::Executor,
+        )
+    }
 }
 
 impl Search {
@@ -115,6 +205,9 @@ impl Search {
 
     /// Runs until the stopping rule holds (or `options` stops it early), writing every step to
     /// the store and reporting to `events`.
+    ///
+    /// Each generation goes through four phases: *plan* it (unless a killed run already did),
+    /// *serve* what the cache knows, *execute* the rest, *end* it (fitness and survivors).
     pub fn run(
         &mut self,
         executor: &mut dyn Executor,
@@ -123,6 +216,7 @@ impl Search {
     ) -> Result<StopReason, SearchError> {
         let session = Instant::now();
         let elapsed_before = self.store.elapsed_seconds()?;
+        let elapsed = || elapsed_before + session.elapsed().as_secs_f64();
         let stop = self.config.effective_stop();
         events.event(&SearchEvent::SearchStarted {
             store: self.store.path().to_owned(),
@@ -132,169 +226,35 @@ impl Search {
             evaluation_limit: stop.evaluations,
             expected_evaluations: self.expected_evaluations(),
         });
-        let mut stored_this_run = 0usize;
+        let mut stored = 0usize;
         loop {
             let finished = self.store.last_finished_generation()?;
             let generation = finished.map_or(0, |f| f + 1);
             let planned = self.store.last_planned_generation()?;
             if planned.is_none_or(|p| p < generation) {
                 if let Some(f) = finished {
-                    let elapsed = elapsed_before + session.elapsed().as_secs_f64();
-                    if let Some(reason) = self.stop_reason(f, elapsed)? {
+                    if let Some(reason) = self.stop_reason(f, elapsed())? {
                         self.finish_event(events, reason, Some(f))?;
                         return Ok(reason);
                     }
                 }
-                let plan = self.plan(generation)?;
-                let ids = self.store.insert_plan(generation, &plan)?;
-                for (c, id) in plan.iter().zip(&ids) {
-                    match c.state {
-                        CandidateState::Rejected => events.event(&SearchEvent::CandidateRejected {
-                            candidate: *id,
-                            expr: c.expr.clone(),
-                            reason: c.reason.clone().unwrap_or_default(),
-                        }),
-                        CandidateState::Duplicate => {
-                            let original = match c.duplicate_of {
-                                Some(DuplicateOf::Stored(o)) => o,
-                                Some(DuplicateOf::InPlan(i)) => ids[i],
-                                None => 0,
-                            };
-                            events.event(&SearchEvent::CandidateDuplicate {
-                                candidate: *id,
-                                expr: c.expr.clone(),
-                                original,
-                            })
-                        }
-                        _ => {}
-                    }
-                }
+                self.plan_generation(generation, events)?;
             }
-            let candidates = self.store.generation_candidates(generation)?;
-            let baselines: std::collections::HashSet<i64> = candidates
-                .iter()
-                .filter(|c| c.state == CandidateState::Baseline)
-                .map(|c| c.id)
-                .collect();
-            let pending: Vec<_> = self
-                .store
-                .generation_evaluations(generation)?
-                .into_iter()
-                .filter(|e| !e.is_finished())
-                .collect();
-            events.event(&SearchEvent::GenerationStarted {
-                generation,
-                candidates: candidates.len(),
-                evaluations: pending.len(),
-            });
-            let mut jobs = Vec::new();
-            let mut info = HashMap::new();
-            for e in pending {
-                let request = e.request().map_err(|message| SearchError::StoredJson {
-                    path: self.store.path().to_owned(),
-                    what: "request",
-                    row: e.id,
-                    message,
-                })?;
-                info.insert(e.id, (e.candidate, e.expr.clone(), request.clone()));
-                let cached = match &self.cache {
-                    Some(cache) => cache.get(&request)?,
-                    None => None,
-                };
-                match cached {
-                    Some(result) => {
-                        let finished = FinishedEvaluation {
-                            id: e.id,
-                            fitness: fitness(self.config.fitness, &result),
-                            wall_seconds: result.wall_seconds,
-                            result,
-                            attempts: 0,
-                            source: "cache",
-                        };
-                        self.store.record_evaluation(&finished)?;
-                        let baseline = baselines.contains(&e.candidate);
-                        events.event(&finished_event(
-                            &finished,
-                            e.candidate,
-                            &e.expr,
-                            true,
-                            baseline,
-                        ));
-                        stored_this_run += 1;
-                        if options
-                            .stop_after_evaluations
-                            .is_some_and(|k| stored_this_run >= k)
-                        {
-                            self.finish_event(
-                                events,
-                                StopReason::Interrupted,
-                                finished_gen(generation),
-                            )?;
-                            return Ok(StopReason::Interrupted);
-                        }
-                    }
-                    None => jobs.push(Job { id: e.id, request }),
+            let mut recorder = self.recorder(generation, events, &mut stored, options)?;
+            let going = match serve_from_cache(&mut recorder)? {
+                Some(jobs) => {
+                    executor.run_batch(jobs, &mut recorder, &options.cancel)? == BatchEnd::Completed
                 }
-            }
-            let events_cell = RefCell::new(&mut *events);
-            let store = &mut self.store;
-            let cache = &self.cache;
-            let metric = self.config.fitness;
-            let completed = executor.run_batch(
-                jobs,
-                &mut |job| {
-                    let (candidate, expr, _) = &info[&job.id];
-                    events_cell
-                        .borrow_mut()
-                        .event(&SearchEvent::EvaluationSubmitted {
-                            evaluation: job.id,
-                            candidate: *candidate,
-                            expr: expr.clone(),
-                        });
-                    Ok(())
-                },
-                &mut |outcome| {
-                    let (candidate, expr, request) = info.get(&outcome.id).ok_or_else(|| {
-                        SearchError::Executor(format!(
-                            "the executor returned an unknown evaluation {}",
-                            outcome.id
-                        ))
-                    })?;
-                    let finished = FinishedEvaluation {
-                        id: outcome.id,
-                        fitness: fitness(metric, &outcome.result),
-                        result: outcome.result,
-                        wall_seconds: outcome.wall_seconds,
-                        attempts: outcome.attempts,
-                        source: "executor",
-                    };
-                    store.record_evaluation(&finished)?;
-                    if let Some(cache) = cache {
-                        cache.put(request, &finished.result)?;
-                    }
-                    events_cell.borrow_mut().event(&finished_event(
-                        &finished,
-                        *candidate,
-                        expr,
-                        false,
-                        baselines.contains(candidate),
-                    ));
-                    stored_this_run += 1;
-                    Ok(options
-                        .stop_after_evaluations
-                        .is_none_or(|k| stored_this_run < k))
-                },
-            )?;
-            if !completed {
-                self.finish_event(events, StopReason::Interrupted, finished_gen(generation))?;
+                None => false,
+            };
+            if !going {
+                self.finish_event(events, StopReason::Interrupted, generation.checked_sub(1))?;
                 return Ok(StopReason::Interrupted);
             }
-            let new_forms =
-                self.end_generation(generation, elapsed_before + session.elapsed().as_secs_f64())?;
-            let best = self.best_of_population(generation)?;
+            let new_forms = self.end_generation(generation, elapsed())?;
             events.event(&SearchEvent::GenerationFinished {
                 generation,
-                best,
+                best: self.best_of_population(generation)?,
                 evaluations_done: self.store.finished_evaluations()?,
             });
             if new_forms == 0 && generation > 0 {
@@ -302,6 +262,95 @@ impl Search {
                 return Ok(StopReason::Exhausted);
             }
         }
+    }
+
+    /// Phase 1: plans generation `generation`, stores the plan in one transaction, and reports
+    /// its rejected and duplicate candidates.
+    fn plan_generation(
+        &mut self,
+        generation: usize,
+        events: &mut dyn EventSink,
+    ) -> Result<(), SearchError> {
+        let plan = self.plan(generation)?;
+        let ids = self.store.insert_plan(generation, &plan)?;
+        for (c, id) in plan.iter().zip(&ids) {
+            match c.state {
+                CandidateState::Rejected => events.event(&SearchEvent::CandidateRejected {
+                    candidate: *id,
+                    expr: c.expr.clone(),
+                    reason: c.reason.clone().unwrap_or_default(),
+                }),
+                CandidateState::Duplicate => {
+                    let original = match c.duplicate_of {
+                        Some(DuplicateOf::Stored(o)) => o,
+                        Some(DuplicateOf::InPlan(i)) => ids[i],
+                        None => 0,
+                    };
+                    events.event(&SearchEvent::CandidateDuplicate {
+                        candidate: *id,
+                        expr: c.expr.clone(),
+                        original,
+                    })
+                }
+                CandidateState::Pending | CandidateState::Evaluated | CandidateState::Baseline => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The generation's evaluations that have no result yet, in a [`Recorder`]; reports the
+    /// generation's start.
+    fn recorder<'a>(
+        &'a mut self,
+        generation: usize,
+        events: &'a mut dyn EventSink,
+        stored: &'a mut usize,
+        options: &RunOptions,
+    ) -> Result<Recorder<'a>, SearchError> {
+        let candidates = self.store.generation_candidates(generation)?;
+        let baselines: HashSet<i64> = candidates
+            .iter()
+            .filter(|c| c.state == CandidateState::Baseline)
+            .map(|c| c.id)
+            .collect();
+        let unfinished: Vec<EvaluationRecord> = self
+            .store
+            .generation_evaluations(generation)?
+            .into_iter()
+            .filter(|e| !e.is_finished())
+            .collect();
+        events.event(&SearchEvent::GenerationStarted {
+            generation,
+            candidates: candidates.len(),
+            evaluations: unfinished.len(),
+        });
+        let mut pending = HashMap::new();
+        for e in unfinished {
+            let request = e.request().map_err(|message| SearchError::StoredJson {
+                path: self.store.path().to_owned(),
+                what: "request",
+                row: e.id,
+                message,
+            })?;
+            pending.insert(
+                e.id,
+                PendingEvaluation {
+                    candidate: e.candidate,
+                    expr: e.expr,
+                    request,
+                },
+            );
+        }
+        Ok(Recorder {
+            store: &mut self.store,
+            cache: self.cache.as_ref(),
+            events,
+            metric: self.config.fitness,
+            pending,
+            baselines,
+            stored,
+            stop_after: options.stop_after_evaluations,
+        })
     }
 
     /// The most evaluations the stopping rule lets the search run (see
@@ -531,9 +580,10 @@ impl Search {
     }
 
     fn parse_stored(&self, c: &CandidateRecord) -> Result<Expr, SearchError> {
-        Expr::parse(&c.expr).map_err(|e| SearchError::NotAStore {
+        Expr::parse(&c.expr).map_err(|e| SearchError::BadStoredExpression {
             path: self.store.path().to_owned(),
-            message: format!("candidate {} has an unparsable expression: {e}", c.id),
+            candidate: c.id,
+            message: e.to_string(),
         })
     }
 
@@ -541,7 +591,7 @@ impl Search {
     fn end_generation(&mut self, generation: usize, elapsed: f64) -> Result<usize, SearchError> {
         let candidates = self.store.generation_candidates(generation)?;
         let evaluations = self.store.generation_evaluations(generation)?;
-        let mut fitness_of: HashMap<i64, (Option<f64>, Option<i64>)> = HashMap::new();
+        let mut fitness_of: HashMap<i64, FitnessUpdate> = HashMap::new();
         let mut updates = Vec::new();
         let mut new_forms = Vec::new();
         for c in &candidates {
@@ -551,19 +601,28 @@ impl Search {
             ) {
                 continue;
             }
-            let mut best: (Option<f64>, Option<i64>) = (None, None);
+            // The best version stands for the form (docs/method.md §3).
+            let mut best = FitnessUpdate {
+                candidate: c.id,
+                fitness: None,
+                best_evaluation: None,
+            };
             for e in evaluations.iter().filter(|e| e.candidate == c.id) {
-                if best.1.is_none()
-                    || compare_best_first(e.fitness, best.0) == std::cmp::Ordering::Less
+                if best.best_evaluation.is_none()
+                    || compare_best_first(e.fitness, best.fitness) == std::cmp::Ordering::Less
                 {
-                    best = (e.fitness, Some(e.id));
+                    best.fitness = e.fitness;
+                    best.best_evaluation = Some(e.id);
                 }
             }
             fitness_of.insert(c.id, best);
-            updates.push((c.id, best.0, best.1));
+            updates.push(best);
             // A baseline gets its fitness like any form, but never enters the population.
             if c.state != CandidateState::Baseline {
-                new_forms.push((c.id, best.0));
+                new_forms.push(Survivor {
+                    candidate: c.id,
+                    fitness: best.fitness,
+                });
             }
         }
         for c in &candidates {
@@ -573,27 +632,36 @@ impl Search {
             let Some(original) = c.duplicate_of else {
                 continue;
             };
-            let inherited = match fitness_of.get(&original) {
-                Some(f) => *f,
+            let (fitness, best_evaluation) = match fitness_of.get(&original) {
+                Some(f) => (f.fitness, f.best_evaluation),
                 None => {
                     let o = self.store.candidate(original)?;
                     o.map_or((None, None), |o| (o.fitness, o.best_evaluation))
                 }
             };
-            updates.push((c.id, inherited.0, inherited.1));
+            updates.push(FitnessUpdate {
+                candidate: c.id,
+                fitness,
+                best_evaluation,
+            });
         }
-        let mut pool: Vec<(i64, Option<f64>)> = if generation == 0 {
+        let mut pool: Vec<Survivor> = if generation == 0 {
             Vec::new()
         } else {
             self.store
                 .population(generation - 1)?
                 .into_iter()
-                .map(|m| (m.candidate, m.fitness))
+                .map(|m| Survivor {
+                    candidate: m.candidate,
+                    fitness: m.fitness,
+                })
                 .collect()
         };
         let count = new_forms.len();
         pool.extend(new_forms);
-        pool.sort_by(|a, b| compare_best_first(a.1, b.1).then(a.0.cmp(&b.0)));
+        pool.sort_by(|a, b| {
+            compare_best_first(a.fitness, b.fitness).then(a.candidate.cmp(&b.candidate))
+        });
         pool.truncate(self.config.population_size);
         self.store
             .finish_generation(generation, &updates, &pool, elapsed)?;
@@ -601,26 +669,27 @@ impl Search {
     }
 }
 
-fn finished_gen(generation: usize) -> Option<usize> {
-    generation.checked_sub(1)
-}
-
-fn finished_event(
-    f: &FinishedEvaluation,
-    candidate: i64,
-    expr: &str,
-    cached: bool,
-    baseline: bool,
-) -> SearchEvent {
-    SearchEvent::EvaluationFinished {
-        baseline,
-        evaluation: f.id,
-        candidate,
-        expr: expr.to_owned(),
-        status: f.result.status.name().to_owned(),
-        reason: f.result.reason.clone(),
-        fitness: f.fitness,
-        cached,
-        wall_seconds: f.wall_seconds,
+/// Phase 2: stores the results the cache already holds, in evaluation order; returns the jobs
+/// left for the executor, or `None` when the run was told to stop early.
+fn serve_from_cache(recorder: &mut Recorder<'_>) -> Result<Option<Vec<Job>>, SearchError> {
+    let mut ids: Vec<i64> = recorder.pending.keys().copied().collect();
+    ids.sort_unstable();
+    let mut jobs = Vec::new();
+    for id in ids {
+        let request = recorder.pending[&id].request.clone();
+        let cached = match recorder.cache {
+            Some(cache) => cache.get(&request)?,
+            None => None,
+        };
+        match cached {
+            Some(result) => {
+                let wall_seconds = result.wall_seconds;
+                if !recorder.record(id, result, wall_seconds, 0, ResultSource::Cache)? {
+                    return Ok(None);
+                }
+            }
+            None => jobs.push(Job { id, request }),
+        }
     }
+    Ok(Some(jobs))
 }

@@ -1,4 +1,4 @@
-//! Parent selection (METHOD.md §3): probability increasing in fitness.
+//! Parent selection (docs/method.md §3): probability increasing in fitness.
 
 use rand::Rng;
 

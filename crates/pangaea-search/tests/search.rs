@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use pangaea_search::{
-    fake_result, Cache, CandidateState, ExecutorConfig, InProcessExecutor, NoEvents, RunOptions,
-    Search, SearchConfig, SearchError, SearchEvent, StopReason, StopRule, Store,
+    fake_result, Cache, CandidateState, ExecutorConfig, InProcessExecutor, NoEvents, ResultSource,
+    RunOptions, Search, SearchConfig, SearchError, SearchEvent, StopReason, StopRule, Store,
 };
-use pangaea_train::{EvalRequest, EvalResult};
+use pangaea_wire::{EvalRequest, EvalResult};
 
 fn config(seed: u64) -> SearchConfig {
     let mut c = SearchConfig {
@@ -98,7 +98,7 @@ fn store_round_trip() {
         let result: EvalResult = e.result().unwrap().unwrap();
         assert_eq!(result, fake_result(&request), "evaluation {}", e.id);
         assert_eq!(e.status.as_deref(), Some(result.status.name()));
-        assert_eq!(e.source.as_deref(), Some("executor"));
+        assert_eq!(e.source, Some(ResultSource::Executor));
     }
     // The ReLU baseline was trained once, as written, with the same recipe; it is not part of
     // the population, and the progress curve leaves it out.
@@ -328,6 +328,7 @@ fn interrupted_and_resumed_runs_reach_the_uninterrupted_result() {
         let mut ex = InProcessExecutor::new(3, fake_result).with_shuffled_arrival(i as u64);
         let options = RunOptions {
             stop_after_evaluations: Some(k),
+            ..RunOptions::default()
         };
         assert_eq!(
             search.run(&mut ex, &mut NoEvents, &options).unwrap(),
@@ -377,11 +378,11 @@ fn a_shared_cache_serves_a_second_identical_search() {
     let evaluations = store.evaluations().unwrap();
     assert!(evaluations
         .iter()
-        .all(|e| e.source.as_deref() == Some("cache")));
+        .all(|e| e.source == Some(ResultSource::Cache)));
     let first = Store::open_read_only(&a).unwrap().evaluations().unwrap();
     assert!(first
         .iter()
-        .all(|e| e.source.as_deref() == Some("executor")));
+        .all(|e| e.source == Some(ResultSource::Executor)));
 }
 
 #[test]

@@ -5,17 +5,17 @@
 use std::time::Instant;
 
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
-use pangaea_nn::{ActivationSpec, Arch, NetConfig};
+use pangaea_nn::{ActivationSpec, NetConfig};
+use pangaea_wire::{Arch, DeviceSpec, Granularity, OptimizerSpec};
 
 use crate::optimizer::SgdOptimizer;
-use crate::request::{Granularity, OptimizerSpec};
 use crate::step::train_step;
 
 /// What to time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchConfig {
-    /// Architecture name (`wrn-10-4`, …).
-    pub architecture: String,
+    /// The network.
+    pub architecture: Arch,
     /// Activation text: a baseline name or an expression.
     pub activation: String,
     /// Parameter granularity of an expression activation.
@@ -32,13 +32,15 @@ pub struct BenchConfig {
     pub num_classes: usize,
     /// Seed of the weights and the synthetic data.
     pub seed: u64,
+    /// Where to run.
+    pub device: DeviceSpec,
 }
 
 impl BenchConfig {
     /// CIFAR-shaped synthetic data (3×32×32, 10 classes), seed 0.
-    pub fn new(architecture: &str, activation: &str, batch_size: usize, steps: usize) -> Self {
+    pub fn new(architecture: Arch, activation: &str, batch_size: usize, steps: usize) -> Self {
         Self {
-            architecture: architecture.to_owned(),
+            architecture,
             activation: activation.to_owned(),
             granularity: Granularity::Channel,
             batch_size,
@@ -47,6 +49,7 @@ impl BenchConfig {
             image_size: 32,
             num_classes: 10,
             seed: 0,
+            device: DeviceSpec::Auto,
         }
     }
 }
@@ -62,6 +65,8 @@ pub struct BenchReport {
     pub step_seconds: Vec<f64>,
     /// Trainable scalars of the network, activation parameters excluded.
     pub num_weights: usize,
+    /// The backend it ran on, in words.
+    pub device: String,
 }
 
 impl BenchReport {
@@ -80,7 +85,7 @@ impl BenchReport {
 /// Why a benchmark could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    /// The activation, architecture or granularity is not known.
+    /// The activation is not known.
     #[error(transparent)]
     Network(#[from] pangaea_nn::NnError),
     /// A size is zero.
@@ -105,11 +110,11 @@ pub fn bench_train_step(config: &BenchConfig) -> Result<BenchReport, BenchError>
         }
     }
     let activation = ActivationSpec::parse(&config.activation)?;
-    let arch: Arch = config.architecture.parse()?;
-    let device = pangaea_nn::device::default_device().autodiff();
+    let resolved = pangaea_nn::device::resolve(config.device)?;
+    let device = resolved.device.autodiff();
     device.seed(config.seed);
     let net_config = NetConfig {
-        arch,
+        arch: config.architecture,
         in_channels: config.channels,
         image_size: config.image_size,
         num_classes: config.num_classes,
@@ -143,6 +148,7 @@ pub fn bench_train_step(config: &BenchConfig) -> Result<BenchReport, BenchError>
         warmup_seconds: times[0],
         step_seconds: times[1..].to_vec(),
         num_weights,
+        device: resolved.backend.to_string(),
     })
 }
 
@@ -157,6 +163,7 @@ mod tests {
             warmup_seconds: 9.0,
             step_seconds: vec![3.0, 1.0, 2.0],
             num_weights: 0,
+            device: "flex (CPU)".into(),
         };
         assert_eq!(report.median_seconds(), 2.0);
         report.step_seconds.push(10.0);
@@ -165,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_tiny_bench_runs_and_times_every_step() {
-        let mut config = BenchConfig::new("tiny", "alpha * x * sigmoid(beta * x)", 8, 2);
+        let mut config = BenchConfig::new(Arch::Tiny, "alpha * x * sigmoid(beta * x)", 8, 2);
         config.image_size = 16;
         let report = bench_train_step(&config).unwrap();
         assert_eq!(report.step_seconds.len(), 2);
@@ -175,11 +182,9 @@ mod tests {
 
     #[test]
     fn bad_names_are_errors() {
-        let config = BenchConfig::new("resnet-9000", "relu", 8, 1);
+        let config = BenchConfig::new(Arch::Tiny, "tanh(", 8, 1);
         assert!(bench_train_step(&config).is_err());
-        let config = BenchConfig::new("tiny", "tanh(", 8, 1);
-        assert!(bench_train_step(&config).is_err());
-        let config = BenchConfig::new("tiny", "relu", 0, 1);
+        let config = BenchConfig::new(Arch::Tiny, "relu", 0, 1);
         assert!(matches!(
             bench_train_step(&config),
             Err(BenchError::Zero {

@@ -1,7 +1,7 @@
 //! Progress of a run as typed events, so that a caller chooses how to show it: the CLI draws a
-//! progress bar, the search stays silent or logs JSON (STYLE.md rule 14).
+//! progress bar, the search stays silent or logs JSON (ARCHITECTURE.md, convention 14).
 
-use crate::result::EpochRecord;
+use pangaea_wire::EpochRecord;
 
 /// Something that happened during a training run.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,14 +5,14 @@
 //! `buf = d` on the first step and `buf = μ·buf + d` after, update `d + μ·buf` (Nesterov) or
 //! `buf`, then `w -= lr · update`. Activation parameters get a second parameter group (burn's
 //! `ModuleOptimizer::with_group`) with the same momentum and their own weight decay (default 0,
-//! METHOD.md §2). The test below pins two steps against hand-computed PyTorch numbers.
+//! docs/method.md §2). The test below pins two steps against hand-computed PyTorch numbers.
 
 use burn::module::{Module, ParamGroup, ParamId};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 
-use crate::request::OptimizerSpec;
+use pangaea_wire::OptimizerSpec;
 
 /// The optimizer of one run: SGD over the network's weights and activation parameters.
 #[derive(Clone)]

@@ -5,13 +5,15 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use pangaea_nn::{ActivationSpec, Arch, Net, NetConfig};
+use pangaea_nn::device::ResolvedDevice;
+use pangaea_nn::{ActivationSpec, Net, NetConfig};
+use pangaea_wire::{
+    EpochRecord, EvalRequest, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION,
+};
 
 use crate::data::{prepare, RunData};
 use crate::events::{TrainEvent, TrainObserver};
 use crate::optimizer::SgdOptimizer;
-use crate::request::EvalRequest;
-use crate::result::{EpochRecord, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION};
 use crate::schedule::LrSchedule;
 use crate::step::{batch_tensors, evaluate, train_step};
 
@@ -20,7 +22,7 @@ use crate::step::{batch_tensors, evaluate, train_step};
 /// Never fails: an activation that does not parse is [`Status::Rejected`]; a bad architecture
 /// or dataset name, missing data, or a panic inside the engine is [`Status::Failed`]; a
 /// non-finite loss (training or validation) or activation parameter stops the run as
-/// [`Status::Diverged`] with the epoch. Each carries its reason (STYLE.md rule 8).
+/// [`Status::Diverged`] with the epoch. Each carries its reason (ARCHITECTURE.md, convention 8).
 ///
 /// Deterministic on CPU: the device RNG (weight initialisation) and the batch loader (order and
 /// augmentation) are seeded from `request.seed`, so the same request gives the same numbers.
@@ -65,10 +67,6 @@ fn run_inner(request: &EvalRequest, observer: &mut dyn TrainObserver) -> EvalRes
         Ok(a) => a,
         Err(e) => return not_run(Status::Rejected, e.to_string()),
     };
-    let arch: Arch = match request.architecture.parse() {
-        Ok(a) => a,
-        Err(e) => return not_run(Status::Failed, format!("field `architecture`: {e}")),
-    };
     let data = match prepare(&request.dataset, request.batch_size, request.seed) {
         Ok(d) => d,
         Err(e) => return not_run(Status::Failed, e),
@@ -83,14 +81,21 @@ fn run_inner(request: &EvalRequest, observer: &mut dyn TrainObserver) -> EvalRes
         );
     }
     let config = NetConfig {
-        arch,
+        arch: request.architecture,
         in_channels: data.channels,
         image_size: data.height,
         num_classes: data.num_classes,
         activation: activation.clone(),
         granularity: request.granularity,
     };
-    Trainer::new(request, config, data, activation.to_string()).train(observer)
+    let device = match pangaea_nn::device::resolve(request.device) {
+        Ok(d) => d,
+        Err(e) => return not_run(Status::Failed, e.to_string()),
+    };
+    match Trainer::new(request, config, data, activation.to_string(), device) {
+        Ok(trainer) => trainer.train(observer),
+        Err(e) => not_run(Status::Failed, format!("cannot build the network: {e}")),
+    }
 }
 
 /// The state of a run between epochs.
@@ -108,12 +113,19 @@ struct Trainer<'r> {
 }
 
 impl<'r> Trainer<'r> {
-    fn new(request: &'r EvalRequest, config: NetConfig, data: RunData, activation: String) -> Self {
-        let eval_device = pangaea_nn::device::default_device();
+    fn new(
+        request: &'r EvalRequest,
+        config: NetConfig,
+        data: RunData,
+        activation: String,
+        device: ResolvedDevice,
+    ) -> Result<Self, pangaea_nn::NnError> {
+        let backend = device.backend;
+        let eval_device = device.device;
         let device = eval_device.clone().autodiff();
         eval_device.seed(request.seed);
         device.seed(request.seed);
-        let net = config.init(&device);
+        let net = config.try_init(&device)?;
         let act_ids: Vec<_> = net.activation_param_ids().into_iter().collect();
         let optim = SgdOptimizer::new(&request.optimizer, act_ids);
         let steps = data.train.batches_per_epoch();
@@ -130,12 +142,12 @@ impl<'r> Trainer<'r> {
             String::new(),
         );
         result.reason = None;
-        result.device = format!("{} ({})", pangaea_nn::device::backend_name(), device_kind());
+        result.device = backend.to_string();
         result.num_weights = net.num_weights();
         result.train_images = data.train.dataset().len();
         result.val_images = data.val.dataset().len();
         result.test_images = data.test.as_ref().map(|t| t.dataset().len());
-        Self {
+        Ok(Self {
             request,
             data,
             device,
@@ -144,7 +156,7 @@ impl<'r> Trainer<'r> {
             optim,
             schedule,
             result,
-        }
+        })
     }
 
     fn train(mut self, observer: &mut dyn TrainObserver) -> EvalResult {
@@ -157,16 +169,22 @@ impl<'r> Trainer<'r> {
             num_weights: self.result.num_weights,
             device: &self.result.device,
         });
-        let first = self.snapshot(0);
+        let total_steps = steps * self.request.epochs;
+        let first = self.snapshot(0, 0, total_steps);
         self.result.num_activation_params = first
             .sites
             .iter()
             .flat_map(|s| s.params.values())
             .map(Vec::len)
             .sum();
-        if self.records_params() {
+        // Global step counts after which the parameters are recorded (docs: RecordSpec).
+        let plan = if self.records_params() {
             self.result.activation_params.push(first);
-        }
+            self.request.record.snapshot_steps(total_steps)
+        } else {
+            Vec::new()
+        };
+        let mut plan = plan.into_iter().peekable();
         let mut train_images = 0usize;
         let mut train_seconds = 0.0f64;
         for epoch in 1..=self.request.epochs {
@@ -194,6 +212,21 @@ impl<'r> Trainer<'r> {
                             b + 1
                         ),
                     );
+                }
+                let done = first_step + b + 1;
+                if plan.next_if_eq(&done).is_some() {
+                    let finished = if b + 1 == steps { epoch } else { epoch - 1 };
+                    let snapshot = self.snapshot(finished, done, total_steps);
+                    if let Some(bad) = first_non_finite(&snapshot) {
+                        return self.diverged(
+                            epoch,
+                            format!(
+                                "non-finite activation parameter {bad} at epoch {epoch}, batch {}",
+                                b + 1
+                            ),
+                        );
+                    }
+                    self.result.activation_params.push(snapshot);
                 }
                 train_seconds += seconds;
                 train_images += n;
@@ -234,19 +267,6 @@ impl<'r> Trainer<'r> {
             self.result.val_accuracy = Some(record.val_accuracy);
             self.result.epochs.push(record);
             self.result.images_per_second = train_images as f64 / train_seconds.max(1e-9);
-            if self.records_params() {
-                let every = self.request.record.activation_params_every;
-                if epoch % every == 0 || epoch == self.request.epochs {
-                    let snapshot = self.snapshot(epoch);
-                    if let Some(bad) = first_non_finite(&snapshot) {
-                        return self.diverged(
-                            epoch,
-                            format!("non-finite activation parameter {bad} after epoch {epoch}"),
-                        );
-                    }
-                    self.result.activation_params.push(snapshot);
-                }
-            }
         }
         if let Some(test) = &self.data.test {
             observer.on_event(&TrainEvent::Testing);
@@ -260,12 +280,15 @@ impl<'r> Trainer<'r> {
 
     /// Whether snapshots are recorded: asked for, and there is something to record.
     fn records_params(&self) -> bool {
-        self.request.record.activation_params_every > 0 && self.result.num_activation_params > 0
+        self.request.record.activation_param_points > 0 && self.result.num_activation_params > 0
     }
 
-    fn snapshot(&self, epoch: usize) -> ParamSnapshot {
+    /// The parameters now, `step` of `total_steps` training steps done, `epoch` epochs finished.
+    fn snapshot(&self, epoch: usize, step: usize, total_steps: usize) -> ParamSnapshot {
         ParamSnapshot {
             epoch,
+            step: Some(step),
+            progress: Some(step as f64 / total_steps.max(1) as f64),
             sites: self
                 .net
                 .activation_params()
@@ -301,9 +324,35 @@ fn first_non_finite(snapshot: &ParamSnapshot) -> Option<String> {
     })
 }
 
-fn device_kind() -> &'static str {
-    match pangaea_nn::device::backend_name() {
-        "flex" => "CPU",
-        _ => "GPU",
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pangaea_nn::Granularity;
+    use pangaea_wire::{Arch, DatasetSpec};
+
+    /// A configuration the network cannot be built from is an error for a `failed` result, not
+    /// a panic that kills the worker (`NetConfig::init` panics; the trainer uses `try_init`).
+    #[test]
+    fn an_invalid_network_configuration_is_an_error_not_a_panic() {
+        let spec = DatasetSpec {
+            limit_train: Some(16),
+            limit_val: Some(8),
+            ..DatasetSpec::default()
+        };
+        let data = prepare(&spec, 8, 0).unwrap();
+        let request = EvalRequest::default();
+        let config = NetConfig {
+            arch: Arch::Tiny,
+            in_channels: 3,
+            image_size: 4,
+            num_classes: 10,
+            activation: ActivationSpec::parse("relu").unwrap(),
+            granularity: Granularity::Channel,
+        };
+        let device = pangaea_nn::device::resolve(request.device).unwrap();
+        let err = Trainer::new(&request, config, data, "relu".to_owned(), device)
+            .err()
+            .expect("an image size of 4 is below the minimum");
+        assert!(err.to_string().contains("image_size"), "{err}");
     }
 }

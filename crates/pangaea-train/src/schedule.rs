@@ -1,6 +1,6 @@
 //! The learning rate at every training step: linear warm-up, then cosine, step or constant.
 
-use crate::request::{ScheduleKind, ScheduleSpec};
+use pangaea_wire::{ScheduleKind, ScheduleSpec};
 
 /// Learning rate as a function of the global step index (0-based).
 ///

@@ -40,7 +40,7 @@ pub(crate) fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor
 /// Forward, loss, backward and optimizer update on one batch (autodiff device).
 ///
 /// The loss is read back before the backward pass: a non-finite loss skips backward and update
-/// and is returned for the caller to stop the run (METHOD.md §4).
+/// and is returned for the caller to stop the run (docs/method.md §4).
 pub(crate) fn train_step(
     net: Net,
     optim: &mut SgdOptimizer,

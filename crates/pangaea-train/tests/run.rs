@@ -1,13 +1,14 @@
 //! End-to-end runs of the `tiny` network on the synthetic dataset: a few hundred 3×16×16 images,
 //! seconds per run.
 
-use pangaea_train::{run, EvalRequest, EvalResult, Silent, Status, TrainEvent};
+use pangaea_train::{run, Silent, TrainEvent};
+use pangaea_wire::{Arch, DatasetName, EvalRequest, EvalResult, Status};
 
 /// A quick request: 400 training and 200 validation images of the synthetic task.
 fn quick(activation: &str) -> EvalRequest {
-    let mut r = EvalRequest::recipe("tiny");
+    let mut r = EvalRequest::recipe(Arch::Tiny);
     r.activation = activation.to_owned();
-    r.dataset.name = "synthetic".into();
+    r.dataset.name = DatasetName::Synthetic;
     r.dataset.limit_train = Some(400);
     r.dataset.limit_val = Some(200);
     r.batch_size = 32;
@@ -57,17 +58,32 @@ fn same_request_same_numbers() {
 }
 
 #[test]
-fn per_channel_parameters_are_recorded_and_learn() {
+fn per_channel_parameters_are_recorded_over_training_and_learn() {
+    // 3 epochs of 12 full batches: the default 20 snapshots spread over the 36 steps, plus one
+    // at initialisation, every snapshot with every site.
     let mut request = quick("alpha * x * sigmoid(beta * x)");
-    request.epochs = 2;
     request.dataset.measure_test = true;
     let result = run(&request, &mut Silent);
     assert_eq!(result.status, Status::Ok, "{:?}", result.reason);
     let snapshots = &result.activation_params;
-    assert_eq!(
-        snapshots.iter().map(|s| s.epoch).collect::<Vec<_>>(),
-        [0, 1, 2]
-    );
+    assert_eq!(snapshots.len(), 1 + 20);
+    let steps: Vec<usize> = snapshots.iter().map(|s| s.step.unwrap()).collect();
+    assert_eq!(steps[0], 0);
+    assert_eq!(*steps.last().unwrap(), 36);
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+    // Evenly spread: no gap larger than two steps.
+    assert!(steps.windows(2).all(|w| w[1] - w[0] <= 2), "{steps:?}");
+    let progress: Vec<f64> = snapshots.iter().map(|s| s.progress.unwrap()).collect();
+    assert_eq!(progress[0], 0.0);
+    assert_eq!(*progress.last().unwrap(), 1.0);
+    // Snapshots inside an epoch count the epochs finished before them.
+    for s in snapshots {
+        assert_eq!(s.epoch, s.step.unwrap() / 12, "step {:?}", s.step);
+        assert_eq!(s.sites.len(), snapshots[0].sites.len());
+    }
+    // Parameters move between consecutive snapshots, not only across epochs.
+    let alpha = |k: usize| snapshots[k].sites[0].params["alpha"].clone();
+    assert_ne!(alpha(1), alpha(2));
     let init = &snapshots[0];
     assert!(init.sites.len() >= 2);
     for site in &init.sites {
@@ -79,7 +95,7 @@ fn per_channel_parameters_are_recorded_and_learn() {
             );
         }
     }
-    let last = &snapshots[2];
+    let last = snapshots.last().unwrap();
     let alpha0 = &last.sites[0].params["alpha"];
     assert!(alpha0.len() > 1, "one value per channel");
     assert!(alpha0.windows(2).any(|w| w[0] != w[1]), "channels differ");
@@ -109,19 +125,13 @@ fn a_non_finite_loss_is_a_diverged_result_with_its_epoch() {
 }
 
 #[test]
-fn bad_activations_are_rejected_and_bad_names_fail() {
+fn bad_activations_are_rejected_and_missing_data_fails() {
     let result = run(&quick("tanh(x"), &mut Silent);
     assert_eq!(result.status, Status::Rejected);
     assert!(result.reason.unwrap().contains("tanh(x"));
 
     let mut request = quick("relu");
-    request.architecture = "vgg-16".into();
-    let result = run(&request, &mut Silent);
-    assert_eq!(result.status, Status::Failed);
-    assert!(result.reason.unwrap().contains("vgg-16"));
-
-    let mut request = quick("relu");
-    request.dataset.name = "cifar10".into();
+    request.dataset.name = DatasetName::Cifar10;
     request.dataset.data_dir = Some("/nonexistent/pangaea-data".into());
     let result = run(&request, &mut Silent);
     assert_eq!(result.status, Status::Failed);
@@ -167,10 +177,15 @@ fn events_arrive_in_order() {
 /// activation parameters recorded per site and moved by training.
 #[test]
 fn the_paper_architectures_train_a_few_steps() {
-    for arch in ["wrn-10-4", "resnet-v1-56", "resnet-v2-56", "all-cnn-c"] {
+    for arch in [
+        Arch::Wrn10_4,
+        Arch::ResNetV1_56,
+        Arch::ResNetV2_56,
+        Arch::AllCnnC,
+    ] {
         let mut r = EvalRequest::recipe(arch);
         r.activation = "alpha * x * sigmoid(beta * x)".to_owned();
-        r.dataset.name = "synthetic".into();
+        r.dataset.name = DatasetName::Synthetic;
         r.dataset.limit_train = Some(24);
         r.dataset.limit_val = Some(10);
         r.dataset.augment = false;

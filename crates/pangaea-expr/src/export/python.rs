@@ -365,7 +365,7 @@ pub fn to_numpy(expr: &Expr) -> String {
 /// `Activation(num_channels=None, init=None)`: with `num_channels = C` every parameter the
 /// expression uses is a `[C]` tensor broadcast over dimension 1 (NCHW or NC inputs); with
 /// `None` it is a scalar. `init` maps parameter names to a value or a list of C values; the
-/// default is 1.0 (METHOD.md §2). With `learned`, the module also holds `LEARNED_PARAMS`
+/// default is 1.0 (docs/method.md §2). With `learned`, the module also holds `LEARNED_PARAMS`
 /// (site → parameter → per-channel values) and `Activation.from_learned(site)` builds the module
 /// of one site: one expression, one class, one instance per site.
 pub fn to_pytorch(expr: &Expr, learned: Option<&LearnedParams>) -> String {

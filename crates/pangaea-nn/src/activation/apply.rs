@@ -1,13 +1,17 @@
 //! The one entry point that evaluates an expression on a batch of feature maps.
 //!
-//! Every expression activation of every model goes through [`apply`]. Today it is the composed
-//! reference — one burn operation per node, differentiated by burn's autodiff — and it is the
-//! truth the tests hold a fused kernel to (STYLE.md §5–6): a fused kernel replaces the body of
-//! this function, not any model.
+//! Every expression activation of every model goes through [`apply`]. It takes the fused path
+//! ([`super::fused`]: one autodiff node, the whole expression in one sweep) where the kernels
+//! exist and are the faster choice ([`super::fused::use_fused`]; flex by default, a switch turns
+//! them on or off: [`super::fused::set_fused`], `PANGAEA_FUSED`), and the composed reference
+//! [`apply_composed`] — one burn operation per node, differentiated by burn's autodiff —
+//! everywhere else (ARCHITECTURE.md, conventions 5–6). Tests hold the fused path to the
+//! composed one.
 
 use burn::tensor::Tensor;
 use pangaea_expr::{Expr, Op};
 
+use super::fused::{apply_fused, use_fused};
 use super::ops::{binary, unary};
 
 /// Evaluates `expr` elementwise on `input` with per-unit parameters.
@@ -16,9 +20,6 @@ use super::ops::{binary, unary};
 /// order of [`Expr::params`] (α, β, γ — whichever occur). With one row, every element uses the
 /// same values; with `channels` rows, row c applies to channel c. `None` is allowed only for an
 /// expression without parameters.
-///
-/// Subtrees that do not depend on x (under `zero(…)`, `one(…)`, parameters only) are computed
-/// once at the shape of a parameter column, `[1, units, 1, 1]`, and broadcast, not per element.
 ///
 /// # Shapes
 ///
@@ -31,16 +32,23 @@ use super::ops::{binary, unary};
 /// If the expression has parameters and `params` is `None`, or `params` does not have
 /// `expr.params().len()` columns, or its number of rows is neither 1 nor `channels`.
 pub fn apply(expr: &Expr, input: Tensor<4>, params: Option<Tensor<2>>) -> Tensor<4> {
+    check_params(expr, &input, params.as_ref());
+    if use_fused(&input.device(), input.dtype()) {
+        apply_fused(expr, input, params)
+    } else {
+        apply_composed(expr, input, params)
+    }
+}
+
+/// The shape checks of [`apply`] (see its panics).
+fn check_params(expr: &Expr, input: &Tensor<4>, params: Option<&Tensor<2>>) {
     let order = expr.params();
     let [_, channels, _, _] = input.dims();
-    let columns: Vec<Tensor<4>> = match params {
-        None => {
-            assert!(
-                order.is_empty(),
-                "expression `{expr}` has parameters {order:?} but no parameter tensor was given"
-            );
-            Vec::new()
-        }
+    match params {
+        None => assert!(
+            order.is_empty(),
+            "expression `{expr}` has parameters {order:?} but no parameter tensor was given"
+        ),
         Some(p) => {
             let [units, n] = p.dims();
             assert_eq!(
@@ -53,6 +61,26 @@ pub fn apply(expr: &Expr, input: Tensor<4>, params: Option<Tensor<2>>) -> Tensor
                 units == 1 || units == channels,
                 "parameter tensor of `{expr}` has {units} rows, expected 1 or {channels} (channels)"
             );
+        }
+    }
+}
+
+/// The reference: [`apply`] as composed burn operations, one per node, differentiated by
+/// burn's autodiff.
+///
+/// Subtrees that do not depend on x (under `zero(…)`, `one(…)`, parameters only) are computed
+/// once at the shape of a parameter column, `[1, units, 1, 1]`, and broadcast, not per element.
+///
+/// # Panics
+///
+/// As [`apply`].
+pub fn apply_composed(expr: &Expr, input: Tensor<4>, params: Option<Tensor<2>>) -> Tensor<4> {
+    check_params(expr, &input, params.as_ref());
+    let order = expr.params();
+    let columns: Vec<Tensor<4>> = match params {
+        None => Vec::new(),
+        Some(p) => {
+            let [units, n] = p.dims();
             (0..n)
                 .map(|j| p.clone().narrow(1, j, 1).reshape([1, units, 1, 1]))
                 .collect()

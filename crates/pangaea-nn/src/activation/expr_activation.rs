@@ -1,4 +1,4 @@
-//! An expression run at one site with its learnable parameters (METHOD.md §2).
+//! An expression run at one site with its learnable parameters (docs/method.md §2).
 
 use std::collections::BTreeMap;
 

@@ -3,11 +3,12 @@
 
 mod apply;
 mod expr_activation;
+pub mod fused;
 mod ops;
 mod site;
 pub mod special;
 
-pub use apply::apply;
+pub use apply::{apply, apply_composed};
 pub use expr_activation::{init_params, ExprActivation};
 pub use ops::{binary, unary};
 pub use site::{Activation, ActivationContext, ActivationKind, FixedActivation, SiteBuilder};

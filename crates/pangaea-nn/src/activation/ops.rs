@@ -1,7 +1,7 @@
 //! Every operator of the expression language as composed tensor operations.
 //!
 //! Each arm is written to give exactly pangaea-expr's value *and* derivative, including at the
-//! kinks (METHOD.md §1; `pangaea_expr::Unary`): where a piecewise operator tests `x > 0`, so does
+//! kinks (docs/method.md §1; `pangaea_expr::Unary`): where a piecewise operator tests `x > 0`, so does
 //! the mask here, so burn's autodiff takes the same branch the scalar reference does. Stable
 //! formulas are used where the naive ones lose accuracy (softplus, log_sigmoid, expm1, erfc,
 //! GELU through erfc, the Bessel functions); nothing is patched: `reciprocal(0)` is inf and

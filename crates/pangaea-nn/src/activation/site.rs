@@ -6,39 +6,40 @@ use burn::module::{Module, Param, ParamId};
 use burn::tensor::{Device, Tensor};
 
 use super::expr_activation::{init_params, ExprActivation};
-use crate::baseline::{self, Apl, Baseline, Pau, Prelu, SwishBeta};
+use crate::baseline::{
+    self, Apl, BaselineKind, FixedBaseline, LearnableBaseline, Pau, Prelu, SwishBeta,
+};
 use crate::{ActivationSpec, Granularity, SiteParams};
 
-/// A parameter-free baseline.
+/// A parameter-free baseline. Built only from a [`FixedBaseline`], so a learnable baseline
+/// cannot end up here.
 #[derive(Module, Debug)]
 pub struct FixedActivation {
     #[module(skip)]
-    baseline: Baseline,
+    baseline: FixedBaseline,
 }
 
 impl FixedActivation {
+    /// The activation of `baseline`.
+    pub fn new(baseline: FixedBaseline) -> FixedActivation {
+        FixedActivation { baseline }
+    }
+
     /// Applies the baseline.
-    ///
-    /// # Panics
-    ///
-    /// If the baseline is a learnable one (those have their own modules).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self.baseline {
-            Baseline::Relu => baseline::relu(x),
-            Baseline::LeakyRelu => baseline::leaky_relu(x),
-            Baseline::Elu => baseline::elu(x),
-            Baseline::Selu => baseline::selu(x),
-            Baseline::Gelu => baseline::gelu(x),
-            Baseline::Swish => baseline::swish(x),
-            Baseline::Mish => baseline::mish(x),
-            Baseline::Softplus => baseline::softplus(x),
-            Baseline::Softsign => baseline::softsign(x),
-            Baseline::Tanh => baseline::tanh(x),
-            Baseline::Sigmoid => baseline::sigmoid(x),
-            Baseline::Elish => baseline::elish(x),
-            b @ (Baseline::Prelu | Baseline::SwishBeta | Baseline::Pau | Baseline::Apl { .. }) => {
-                panic!("baseline `{b}` is learnable and has its own module")
-            }
+            FixedBaseline::Relu => baseline::relu(x),
+            FixedBaseline::LeakyRelu => baseline::leaky_relu(x),
+            FixedBaseline::Elu => baseline::elu(x),
+            FixedBaseline::Selu => baseline::selu(x),
+            FixedBaseline::Gelu => baseline::gelu(x),
+            FixedBaseline::Swish => baseline::swish(x),
+            FixedBaseline::Mish => baseline::mish(x),
+            FixedBaseline::Softplus => baseline::softplus(x),
+            FixedBaseline::Softsign => baseline::softsign(x),
+            FixedBaseline::Tanh => baseline::tanh(x),
+            FixedBaseline::Sigmoid => baseline::sigmoid(x),
+            FixedBaseline::Elish => baseline::elish(x),
         }
     }
 }
@@ -160,12 +161,18 @@ impl SiteBuilder {
                 channels,
                 device,
             )),
-            ActivationSpec::Baseline(b) => match *b {
-                Baseline::Prelu => ActivationKind::Prelu(Prelu::new(channels, device)),
-                Baseline::SwishBeta => ActivationKind::SwishBeta(SwishBeta::new(channels, device)),
-                Baseline::Pau => ActivationKind::Pau(Pau::new(device)),
-                Baseline::Apl { hinges } => ActivationKind::Apl(Apl::new(channels, hinges, device)),
-                baseline => ActivationKind::Fixed(FixedActivation { baseline }),
+            ActivationSpec::Baseline(b) => match b.kind() {
+                BaselineKind::Fixed(f) => ActivationKind::Fixed(FixedActivation::new(f)),
+                BaselineKind::Learnable(l) => match l {
+                    LearnableBaseline::Prelu => ActivationKind::Prelu(Prelu::new(channels, device)),
+                    LearnableBaseline::SwishBeta => {
+                        ActivationKind::SwishBeta(SwishBeta::new(channels, device))
+                    }
+                    LearnableBaseline::Pau => ActivationKind::Pau(Pau::new(device)),
+                    LearnableBaseline::Apl { hinges } => {
+                        ActivationKind::Apl(Apl::new(channels, hinges, device))
+                    }
+                },
             },
         };
         Activation {

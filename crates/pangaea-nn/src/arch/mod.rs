@@ -1,7 +1,6 @@
-//! The architectures (METHOD.md §5), each with every activation replaced by a site.
+//! The architectures (docs/method.md §5), each with every activation replaced by a site.
 
 mod all_cnn_c;
-mod kind;
 mod layers;
 mod resnet_v1;
 mod resnet_v2;
@@ -9,7 +8,6 @@ mod tiny;
 mod wrn;
 
 pub use all_cnn_c::AllCnnC;
-pub use kind::Arch;
 pub use resnet_v1::ResNetV1;
 pub use resnet_v2::ResNetV2;
 pub use tiny::Tiny;

@@ -1,4 +1,4 @@
-//! The fixed (parameter-free) baselines of the paper's tables (METHOD.md §5).
+//! The fixed (parameter-free) baselines of the paper's tables (docs/method.md §5).
 //!
 //! Each is the expression operator of the same name, computed with burn's own tensor
 //! operations (faster than running it as an expression), except `elu`, `selu` and `elish`:

@@ -1,4 +1,4 @@
-//! The names of the baseline activations (METHOD.md §5, "Baselines in the paper's tables").
+//! The names of the baseline activations (docs/method.md §5, "Baselines in the paper's tables").
 
 use std::fmt;
 use std::str::FromStr;
@@ -55,6 +55,49 @@ pub enum Baseline {
     },
 }
 
+/// A [`Baseline`] as one of the two kinds of site it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BaselineKind {
+    /// No parameters: a function of burn tensor operations.
+    Fixed(FixedBaseline),
+    /// Parameters of its own: a module.
+    Learnable(LearnableBaseline),
+}
+
+/// The baselines without parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[expect(missing_docs, reason = "each is the Baseline variant of the same name")]
+pub enum FixedBaseline {
+    Relu,
+    LeakyRelu,
+    Elu,
+    Selu,
+    Gelu,
+    Swish,
+    Mish,
+    Softplus,
+    Softsign,
+    Tanh,
+    Sigmoid,
+    Elish,
+}
+
+/// The baselines with parameters of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LearnableBaseline {
+    /// [`Baseline::Prelu`].
+    Prelu,
+    /// [`Baseline::SwishBeta`].
+    SwishBeta,
+    /// [`Baseline::Pau`].
+    Pau,
+    /// [`Baseline::Apl`].
+    Apl {
+        /// The number of hinges S.
+        hinges: usize,
+    },
+}
+
 impl Baseline {
     /// Every baseline (APL with its default number of hinges).
     pub const ALL: [Baseline; 16] = [
@@ -100,12 +143,33 @@ impl Baseline {
         }
     }
 
+    /// Whether the baseline is fixed or has parameters of its own, as a type each kind of
+    /// site can be built from.
+    pub fn kind(self) -> BaselineKind {
+        use BaselineKind::{Fixed, Learnable};
+        match self {
+            Baseline::Relu => Fixed(FixedBaseline::Relu),
+            Baseline::LeakyRelu => Fixed(FixedBaseline::LeakyRelu),
+            Baseline::Elu => Fixed(FixedBaseline::Elu),
+            Baseline::Selu => Fixed(FixedBaseline::Selu),
+            Baseline::Gelu => Fixed(FixedBaseline::Gelu),
+            Baseline::Swish => Fixed(FixedBaseline::Swish),
+            Baseline::Mish => Fixed(FixedBaseline::Mish),
+            Baseline::Softplus => Fixed(FixedBaseline::Softplus),
+            Baseline::Softsign => Fixed(FixedBaseline::Softsign),
+            Baseline::Tanh => Fixed(FixedBaseline::Tanh),
+            Baseline::Sigmoid => Fixed(FixedBaseline::Sigmoid),
+            Baseline::Elish => Fixed(FixedBaseline::Elish),
+            Baseline::Prelu => Learnable(LearnableBaseline::Prelu),
+            Baseline::SwishBeta => Learnable(LearnableBaseline::SwishBeta),
+            Baseline::Pau => Learnable(LearnableBaseline::Pau),
+            Baseline::Apl { hinges } => Learnable(LearnableBaseline::Apl { hinges }),
+        }
+    }
+
     /// Whether the baseline has parameters of its own, trained with the weights.
     pub fn is_learnable(self) -> bool {
-        matches!(
-            self,
-            Baseline::Prelu | Baseline::SwishBeta | Baseline::Pau | Baseline::Apl { .. }
-        )
+        matches!(self.kind(), BaselineKind::Learnable(_))
     }
 
     /// Parses a baseline name: one of the names of [`Baseline::ALL`], or `apl:S` for APL with S
@@ -161,6 +225,22 @@ impl<'de> Deserialize<'de> for Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn twelve_baselines_are_fixed_and_four_learnable() {
+        let fixed = Baseline::ALL
+            .iter()
+            .filter(|b| matches!(b.kind(), BaselineKind::Fixed(_)))
+            .count();
+        assert_eq!(fixed, 12);
+        assert!(Baseline::Prelu.is_learnable());
+        assert!(Baseline::Apl { hinges: 3 }.is_learnable());
+        assert!(!Baseline::Relu.is_learnable());
+        assert_eq!(
+            Baseline::Apl { hinges: 3 }.kind(),
+            BaselineKind::Learnable(LearnableBaseline::Apl { hinges: 3 })
+        );
+    }
 
     #[test]
     fn every_name_round_trips() {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use pangaea_train::{EvalRequest, EvalResult};
+use pangaea_wire::{EvalRequest, EvalResult};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -112,6 +112,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::{BatchEnd, CancelToken, CollectOutcomes};
     use crate::fitness::fake_result;
 
     #[test]
@@ -128,16 +129,13 @@ mod tests {
                 },
             })
             .collect();
-        let mut got = Vec::new();
-        let finished = ex
-            .run_batch(jobs.clone(), &mut |_| Ok(()), &mut |o| {
-                got.push(o);
-                Ok(true)
-            })
+        let mut observer = CollectOutcomes::default();
+        let end = ex
+            .run_batch(jobs.clone(), &mut observer, &CancelToken::new())
             .unwrap();
-        assert!(finished);
-        assert_eq!(got.len(), 4);
-        for o in &got {
+        assert_eq!(end, BatchEnd::Completed);
+        assert_eq!(observer.0.len(), 4);
+        for o in &observer.0 {
             let job = &jobs[(o.id - 1) as usize];
             assert_eq!(o.result, fake_result(&job.request));
         }

@@ -6,6 +6,11 @@
 //! "time limit". A child that exits without a readable result (a crash) is retried once; the
 //! second failure is `failed` with the tail of its stderr. On Linux the children die with their
 //! worker thread (`PR_SET_PDEATHSIG`), so a coordinator killed with SIGKILL leaves no orphans.
+//! Each child runs in a process group of its own, so a Ctrl-C at the terminal reaches only the
+//! coordinator, which decides (through its [`CancelToken`](super::CancelToken)) to stop them:
+//! a worker killed by the terminal's SIGINT would otherwise look like a crash. Each child gets
+//! its share of the cores (`PANGAEA_THREADS`, `RAYON_NUM_THREADS`: cores / workers), so N
+//! workers do not each start a thread per core.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,13 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pangaea_train::{EvalResult, Status};
+use pangaea_wire::{EvalResult, Status};
 
-use super::{Executor, Job, Outcome};
+use super::{tail, Executor, Job, Outcome, TAIL_BYTES};
 use crate::error::SearchError;
-
-/// Bytes of a crashed worker's stderr kept in the failure reason.
-const STDERR_TAIL: usize = 2_000;
 
 /// Runs evaluations as `pangaea worker` child processes.
 pub struct LocalExecutor {
@@ -46,6 +48,8 @@ struct WorkerSetup {
     work_dir: PathBuf,
     time_limit: Duration,
     cancel: Arc<AtomicBool>,
+    /// CPU threads each worker's training may use: its share of the machine's cores.
+    threads: usize,
 }
 
 impl LocalExecutor {
@@ -71,11 +75,13 @@ impl LocalExecutor {
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (out_tx, out_rx) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let setup = WorkerSetup {
             program: program.to_owned(),
             work_dir: work_dir.to_owned(),
             time_limit,
             cancel: cancel.clone(),
+            threads: (cores / workers).max(1),
         };
         let threads = (0..workers)
             .map(|_| {
@@ -229,6 +235,8 @@ fn attempt(setup: &WorkerSetup, job: &Job) -> Attempt {
         .arg(&request_path)
         .arg("--result")
         .arg(&result_path)
+        .env("PANGAEA_THREADS", setup.threads.to_string())
+        .env("RAYON_NUM_THREADS", setup.threads.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);
@@ -265,8 +273,10 @@ fn attempt(setup: &WorkerSetup, job: &Job) -> Attempt {
     };
     let outcome = match (status.success(), EvalResult::read(&result_path)) {
         (true, Ok(result)) => Attempt::Done(Box::new(result)),
+        // Killed while the search was being stopped: not a crash of the evaluation.
+        _ if setup.cancel.load(Ordering::SeqCst) => Attempt::Cancelled,
         (_, read) => {
-            let tail = stderr_tail(&stderr_path);
+            let tail = tail(&stderr_path, TAIL_BYTES);
             let why = match read {
                 Ok(_) => format!("worker exited with {status}"),
                 Err(e) => format!("worker exited with {status} and no readable result ({e})"),
@@ -289,20 +299,13 @@ fn cleanup(paths: &[&Path]) {
     }
 }
 
-fn stderr_tail(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let start = bytes.len().saturating_sub(STDERR_TAIL);
-    let text = String::from_utf8_lossy(&bytes[start..]).trim().to_owned();
-    if text.is_empty() {
-        "(empty)".to_owned()
-    } else {
-        text
-    }
-}
-
-#[cfg(target_os = "linux")]
+/// Makes the child die with its worker thread (Linux), and puts it in a process group of its
+/// own (Unix) so that the terminal's Ctrl-C does not reach it.
+#[cfg(unix)]
 fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
+    command.process_group(0);
+    #[cfg(target_os = "linux")]
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
@@ -312,13 +315,14 @@ fn die_with_parent(command: &mut Command) {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(unix))]
 fn die_with_parent(_command: &mut Command) {}
 
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use pangaea_train::EvalRequest;
+    use crate::executor::{BatchEnd, CancelToken, CollectOutcomes};
+    use pangaea_wire::EvalRequest;
     use std::os::unix::fs::PermissionsExt;
 
     /// A fake `pangaea` written as a shell script: behaves according to the activation text.
@@ -359,16 +363,16 @@ mod tests {
             &dir.path().join("w"),
         )
         .unwrap();
-        let mut got = Vec::new();
-        ex.run_batch(
-            vec![job(1, "tanh(x)"), job(2, "sleep(x)"), job(3, "crash(x)")],
-            &mut |_| Ok(()),
-            &mut |o| {
-                got.push(o);
-                Ok(true)
-            },
-        )
-        .unwrap();
+        let mut observer = CollectOutcomes::default();
+        let end = ex
+            .run_batch(
+                vec![job(1, "tanh(x)"), job(2, "sleep(x)"), job(3, "crash(x)")],
+                &mut observer,
+                &CancelToken::new(),
+            )
+            .unwrap();
+        assert_eq!(end, BatchEnd::Completed);
+        let mut got = observer.0;
         got.sort_by_key(|o| o.id);
         assert_eq!(got[0].result.status, Status::Ok);
         assert_eq!(got[0].attempts, 1);
@@ -383,5 +387,34 @@ mod tests {
         assert_eq!(got[2].attempts, 2);
         let reason = got[2].result.reason.as_deref().unwrap();
         assert!(reason.contains("boom: crashed on purpose"), "{reason}");
+    }
+
+    #[test]
+    fn a_raised_token_stops_the_batch_and_kills_the_workers() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = fake_program(dir.path());
+        let mut ex =
+            LocalExecutor::new(&program, 2, Duration::from_secs(60), &dir.path().join("w"))
+                .unwrap();
+        let cancel = CancelToken::new();
+        let raiser = cancel.clone();
+        let started = Instant::now();
+        let timer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            raiser.cancel();
+        });
+        let mut observer = CollectOutcomes::default();
+        let end = ex
+            .run_batch(
+                vec![job(1, "sleep(x)"), job(2, "sleep(x)"), job(3, "sleep(x)")],
+                &mut observer,
+                &cancel,
+            )
+            .unwrap();
+        timer.join().unwrap();
+        assert_eq!(end, BatchEnd::Stopped);
+        assert!(observer.0.is_empty(), "{:?}", observer.0);
+        // The sleeping workers (30 s) were killed, not waited for.
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

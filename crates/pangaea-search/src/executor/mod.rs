@@ -1,22 +1,27 @@
-//! Executors: where evaluations run (DESIGN.md: a local thread, a local process, or a cluster
-//! job are interchangeable).
+//! Executors: where evaluations run (a local thread, a local process, or a cluster job are
+//! interchangeable; ARCHITECTURE.md, "The evaluation contract").
 //!
 //! Shaped like ripgrep's `Matcher`: an implementation provides three small methods
 //! ([`Executor::capacity`], [`Executor::submit`], [`Executor::collect`]); the search drives it
-//! only through [`Executor::run_batch`]. The Slurm executor ([`SlurmExecutor`]) overrides
-//! `run_batch` to send a whole batch as one `sbatch --array` job, without touching the search.
+//! only through [`Executor::run_batch`], reporting to a [`BatchObserver`] and watching a
+//! [`CancelToken`]. The Slurm executor ([`SlurmExecutor`]) overrides `run_batch` to send a whole
+//! batch as one `sbatch --array` job, without touching the search.
 
+mod cancel;
 mod in_process;
 mod local;
 mod slurm;
+mod tail;
 
+pub use cancel::CancelToken;
 pub use in_process::InProcessExecutor;
 pub use local::LocalExecutor;
-pub use slurm::SlurmExecutor;
+pub use slurm::{SlurmCommandError, SlurmExecutor, SlurmState};
+pub(crate) use tail::{tail, TAIL_BYTES};
 
 use std::time::Duration;
 
-use pangaea_train::{EvalRequest, EvalResult};
+use pangaea_wire::{EvalRequest, EvalResult};
 
 use crate::error::SearchError;
 
@@ -43,6 +48,26 @@ pub struct Outcome {
     pub attempts: u32,
 }
 
+/// What the caller of [`Executor::run_batch`] hears: each job as it goes out, each outcome as it
+/// comes back.
+pub trait BatchObserver {
+    /// `job` is about to be handed to the executor.
+    fn submitted(&mut self, job: &Job) -> Result<(), SearchError>;
+
+    /// A job finished. Returns `false` to stop the batch early.
+    fn finished(&mut self, outcome: Outcome) -> Result<bool, SearchError>;
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchEnd {
+    /// Every job's outcome was handed to the observer.
+    Completed,
+    /// The observer asked to stop, or the cancel token was raised: the jobs not yet submitted
+    /// were dropped and the outstanding ones abandoned (stopped, or left for a resume to adopt).
+    Stopped,
+}
+
 /// Runs evaluation requests somewhere.
 pub trait Executor {
     /// The most jobs that may be submitted and not yet collected; the search never exceeds it.
@@ -57,23 +82,26 @@ pub trait Executor {
     fn collect(&mut self, timeout: Duration) -> Result<Vec<Outcome>, SearchError>;
 
     /// Runs `jobs`, keeping at most [`capacity`](Self::capacity) outstanding, and hands every
-    /// outcome to `on_outcome` as it arrives (in arrival order). `on_outcome` returns `false` to
-    /// stop early: the jobs not yet submitted are dropped, and the outstanding ones are
-    /// abandoned (an executor stops or ignores them).
+    /// outcome to `observer` as it arrives (in arrival order), until all are done, the observer
+    /// asks to stop, or `cancel` is raised (checked at least every 200 ms).
     fn run_batch(
         &mut self,
         jobs: Vec<Job>,
-        on_submit: &mut dyn FnMut(&Job) -> Result<(), SearchError>,
-        on_outcome: &mut dyn FnMut(Outcome) -> Result<bool, SearchError>,
-    ) -> Result<bool, SearchError> {
+        observer: &mut dyn BatchObserver,
+        cancel: &CancelToken,
+    ) -> Result<BatchEnd, SearchError> {
         let mut pending = jobs.into_iter();
         let mut outstanding = 0usize;
         let mut exhausted = false;
         loop {
+            if cancel.is_cancelled() {
+                self.abandon();
+                return Ok(BatchEnd::Stopped);
+            }
             while !exhausted && outstanding < self.capacity().max(1) {
                 match pending.next() {
                     Some(job) => {
-                        on_submit(&job)?;
+                        observer.submitted(&job)?;
                         self.submit(job)?;
                         outstanding += 1;
                     }
@@ -81,13 +109,13 @@ pub trait Executor {
                 }
             }
             if outstanding == 0 {
-                return Ok(true);
+                return Ok(BatchEnd::Completed);
             }
             for outcome in self.collect(Duration::from_millis(200))? {
                 outstanding -= 1;
-                if !on_outcome(outcome)? {
+                if !observer.finished(outcome)? {
                     self.abandon();
-                    return Ok(false);
+                    return Ok(BatchEnd::Stopped);
                 }
             }
         }
@@ -95,4 +123,19 @@ pub trait Executor {
 
     /// Stops or forgets every outstanding job (after an early stop). Default: nothing.
     fn abandon(&mut self) {}
+}
+
+/// A [`BatchObserver`] that keeps every outcome, for callers that only want the results.
+#[derive(Debug, Default)]
+pub struct CollectOutcomes(pub Vec<Outcome>);
+
+impl BatchObserver for CollectOutcomes {
+    fn submitted(&mut self, _job: &Job) -> Result<(), SearchError> {
+        Ok(())
+    }
+
+    fn finished(&mut self, outcome: Outcome) -> Result<bool, SearchError> {
+        self.0.push(outcome);
+        Ok(true)
+    }
 }

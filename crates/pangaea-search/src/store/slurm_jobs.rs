@@ -9,8 +9,11 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{now, Store};
+use super::sql::{sql_err, stored_as_name};
+use super::Store;
+use crate::clock::unix_now;
 use crate::error::SearchError;
+use crate::executor::SlurmState;
 
 /// Where one attempt stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -29,6 +32,15 @@ pub enum SlurmJobState {
 }
 
 impl SlurmJobState {
+    /// Every state.
+    pub const ALL: [SlurmJobState; 5] = [
+        SlurmJobState::Submitting,
+        SlurmJobState::Submitted,
+        SlurmJobState::Done,
+        SlurmJobState::Failed,
+        SlurmJobState::Cancelled,
+    ];
+
     /// The stored name.
     pub fn name(self) -> &'static str {
         match self {
@@ -39,19 +51,9 @@ impl SlurmJobState {
             SlurmJobState::Cancelled => "cancelled",
         }
     }
-
-    fn from_name(name: &str) -> Option<SlurmJobState> {
-        [
-            SlurmJobState::Submitting,
-            SlurmJobState::Submitted,
-            SlurmJobState::Done,
-            SlurmJobState::Failed,
-            SlurmJobState::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
-    }
 }
+
+stored_as_name!(SlurmJobState, "slurm job state");
 
 /// One attempt of one evaluation as a Slurm array task.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -71,7 +73,8 @@ pub struct SlurmJobRecord {
     /// Where it stands.
     pub state: SlurmJobState,
     /// The last Slurm state seen (`COMPLETED`, `TIMEOUT`, `NODE_FAIL`, …, or `VANISHED`).
-    pub slurm_state: Option<String>,
+    #[serde(serialize_with = "serialize_slurm_state")]
+    pub slurm_state: Option<SlurmState>,
     /// Why it failed, with the tail of its log.
     pub reason: Option<String>,
     /// Unix time it was recorded.
@@ -87,6 +90,16 @@ impl SlurmJobRecord {
     }
 }
 
+fn serialize_slurm_state<S: serde::Serializer>(
+    state: &Option<SlurmState>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match state {
+        Some(s) => serializer.serialize_some(s.as_str()),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// How one task ended, for [`Store::finish_slurm_tasks`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlurmTaskEnd {
@@ -97,7 +110,7 @@ pub struct SlurmTaskEnd {
     /// `Done`, `Failed` or `Cancelled`.
     pub state: SlurmJobState,
     /// The Slurm state seen (`COMPLETED`, `TIMEOUT`, …).
-    pub slurm_state: Option<String>,
+    pub slurm_state: Option<SlurmState>,
     /// Why, for a failure or cancellation.
     pub reason: Option<String>,
 }
@@ -120,32 +133,40 @@ impl Store {
         job_name: &str,
         tasks: &[(i64, u32)],
     ) -> Result<(), SearchError> {
-        let path = self.path.clone();
-        let sql = move |source| SearchError::Sqlite {
-            path: path.clone(),
-            doing: format!("recording slurm batch {batch}"),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sql.clone())?;
-        let at = now();
+        let doing = format!("recording slurm batch {batch}");
+        let sql = || sql_err(&self.path, &doing);
+        let tx = self.conn.transaction().map_err(sql())?;
+        let at = unix_now();
         for (task, (evaluation, attempt)) in tasks.iter().enumerate() {
             tx.execute(
                 "INSERT INTO slurm_jobs (batch, task, evaluation_id, attempt, job_name, state, \
-                 submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitting', ?6)",
-                params![batch, task as i64, evaluation, attempt, job_name, at],
+                 submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    batch,
+                    task as i64,
+                    evaluation,
+                    attempt,
+                    job_name,
+                    SlurmJobState::Submitting,
+                    at
+                ],
             )
-            .map_err(sql.clone())?;
+            .map_err(sql())?;
         }
-        tx.commit().map_err(sql)
+        tx.commit().map_err(sql())
     }
 
     /// Records the array job id `sbatch` gave a batch: its tasks become `submitted`.
     pub fn set_slurm_job_id(&mut self, batch: i64, job_id: &str) -> Result<(), SearchError> {
         self.conn
             .execute(
-                "UPDATE slurm_jobs SET job_id = ?2, state = 'submitted' \
-                 WHERE batch = ?1 AND state = 'submitting'",
-                params![batch, job_id],
+                "UPDATE slurm_jobs SET job_id = ?2, state = ?3 WHERE batch = ?1 AND state = ?4",
+                params![
+                    batch,
+                    job_id,
+                    SlurmJobState::Submitted,
+                    SlurmJobState::Submitting
+                ],
             )
             .map_err(self.err("recording a slurm job id"))?;
         Ok(())
@@ -153,23 +174,18 @@ impl Store {
 
     /// Records how tasks ended, in one transaction.
     pub fn finish_slurm_tasks(&mut self, tasks: &[SlurmTaskEnd]) -> Result<(), SearchError> {
-        let path = self.path.clone();
-        let sql = move |source| SearchError::Sqlite {
-            path: path.clone(),
-            doing: "recording the end of slurm tasks".to_owned(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sql.clone())?;
-        let at = now();
+        let sql = || sql_err(&self.path, "recording the end of slurm tasks");
+        let tx = self.conn.transaction().map_err(sql())?;
+        let at = unix_now();
         for t in tasks {
             tx.execute(
                 "UPDATE slurm_jobs SET state = ?3, slurm_state = ?4, reason = ?5, \
                  finished_at = ?6 WHERE batch = ?1 AND task = ?2",
-                params![t.batch, t.task, t.state.name(), t.slurm_state, t.reason, at],
+                params![t.batch, t.task, t.state, t.slurm_state, t.reason, at],
             )
-            .map_err(sql.clone())?;
+            .map_err(sql())?;
         }
-        tx.commit().map_err(sql)
+        tx.commit().map_err(sql())
     }
 
     /// Every recorded attempt, by batch and task (empty for a store of schema 1 opened
@@ -197,7 +213,6 @@ impl Store {
             .map_err(self.err("reading the slurm jobs"))?;
         let rows = stmt
             .query_map([], |r| {
-                let state: String = r.get(6)?;
                 Ok(SlurmJobRecord {
                     batch: r.get(0)?,
                     task: r.get(1)?,
@@ -205,13 +220,7 @@ impl Store {
                     attempt: r.get(3)?,
                     job_name: r.get(4)?,
                     job_id: r.get(5)?,
-                    state: SlurmJobState::from_name(&state).ok_or_else(|| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            6,
-                            rusqlite::types::Type::Text,
-                            format!("unknown slurm job state `{state}`").into(),
-                        )
-                    })?,
+                    state: r.get(6)?,
                     slurm_state: r.get(7)?,
                     reason: r.get(8)?,
                     submitted_at: r.get(9)?,
@@ -228,7 +237,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::config::SearchConfig;
-    use crate::store::{CandidateState, NewCandidate, SCHEMA, SCHEMA_VERSION};
+    use crate::store::schema::{SCHEMA, SCHEMA_VERSION};
+    use crate::store::{CandidateState, NewCandidate};
     use rusqlite::Connection;
 
     fn plan_one(store: &mut Store) -> i64 {
@@ -270,14 +280,14 @@ mod tests {
                 batch: 1,
                 task: 0,
                 state: SlurmJobState::Failed,
-                slurm_state: Some("TIMEOUT".to_owned()),
+                slurm_state: Some(SlurmState::Timeout),
                 reason: Some("log".to_owned()),
             }])
             .unwrap();
         let rows = store.slurm_jobs().unwrap();
         assert_eq!(rows[0].slurm_id().as_deref(), Some("77_0"));
         assert_eq!(rows[0].state, SlurmJobState::Failed);
-        assert_eq!(rows[0].slurm_state.as_deref(), Some("TIMEOUT"));
+        assert_eq!(rows[0].slurm_state, Some(SlurmState::Timeout));
         assert_eq!(store.next_slurm_batch().unwrap(), 2);
     }
 

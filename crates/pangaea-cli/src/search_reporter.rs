@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::event::{EventSink, SearchEvent};
+use pangaea_search::{EventSink, SearchEvent};
 
 /// Shows generation, evaluations done / in flight (handed to the executor: running or waiting
 /// in its queue) / rejected, the best fitness so far with its expression, throughput and (when
@@ -50,6 +50,7 @@ impl TerminalReporter {
     }
 
     /// Plain lines to any writer (tests, log files).
+    #[cfg(test)]
     pub fn plain(out: Box<dyn Write + Send>) -> TerminalReporter {
         Self::with_output(out, None)
     }

@@ -1,18 +1,19 @@
-//! How many sets of activation parameters a network learns (METHOD.md §2).
+//! How many sets of activation parameters a network learns (docs/method.md §2).
 //!
-//! It lives here, with no tensor library, because both the burn side (`pangaea-nn`, which
-//! shapes the parameter tensors) and the evaluation requests (`pangaea-train`'s wire types,
-//! read by the search without burn) name it.
+//! A request names it ([`crate::EvalRequest::granularity`]); `pangaea-nn` shapes the parameter
+//! tensors by it.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::UnknownName;
+
 /// How many sets of parameters (α, β, γ) an expression activation learns.
 ///
 /// The paper trains them "separately for different parts of the network"; per channel is our
-/// default (METHOD.md §2). The granularity applies to expression activations; the learnable
+/// default (docs/method.md §2). The granularity applies to expression activations; the learnable
 /// baselines keep the granularity of their own papers (PReLU, Swish-β and APL per channel, PAU
 /// per layer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -60,19 +61,18 @@ impl fmt::Display for Granularity {
     }
 }
 
-/// A name that is not a granularity.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown granularity `{0}` (expected channel, layer or shared)")]
-pub struct UnknownGranularity(pub String);
-
 impl FromStr for Granularity {
-    type Err = UnknownGranularity;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Granularity::ALL
             .into_iter()
             .find(|g| g.name() == s)
-            .ok_or_else(|| UnknownGranularity(s.to_string()))
+            .ok_or_else(|| UnknownName {
+                kind: "granularity",
+                name: s.to_string(),
+                expected: "channel, layer, shared",
+            })
     }
 }
 
@@ -95,7 +95,7 @@ mod tests {
         let err = "per-pixel".parse::<Granularity>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown granularity `per-pixel` (expected channel, layer or shared)"
+            "unknown granularity `per-pixel` (expected one of channel, layer, shared)"
         );
     }
 

@@ -1,4 +1,4 @@
-//! Reading and writing the wire types: versioned JSON, errors that name the field, atomic files.
+//! Reading and writing the wire types as JSON: versioned JSON, errors that name the field, atomic files.
 
 use std::fs;
 use std::io::Write;
@@ -134,13 +134,17 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     text
 }
 
-/// Reads a whole text file.
-pub(crate) fn read_text(path: &Path) -> Result<String, WireError> {
-    fs::read_to_string(path).map_err(|source| WireError::Io {
+/// Reads a JSON file and parses it with `parse`; errors name the file.
+pub(crate) fn read_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, WireError>,
+) -> Result<T, WireError> {
+    let text = fs::read_to_string(path).map_err(|source| WireError::Io {
         action: "read",
         path: path.to_owned(),
         source,
-    })
+    })?;
+    parse(&text).map_err(|e| e.in_file(path))
 }
 
 /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one:

@@ -1,28 +1,32 @@
-//! The names of the architectures (METHOD.md §5).
+//! [`Arch`]: the architectures a request can name (docs/method.md §5). The networks themselves
+//! are built by `pangaea-nn`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::NnError;
+use crate::UnknownName;
 
 /// A network architecture. Every activation of it is a site that runs the candidate.
+///
+/// Written as `tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c` on the command
+/// line, in TOML and in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Arch {
-    /// Four small convolutions, for tests and quick searches ([`crate::arch::Tiny`]).
+    /// Four small convolutions, for tests and quick searches (ours, not a published network).
     #[serde(rename = "tiny")]
     Tiny,
-    /// Wide ResNet 10-4, pre-activation ([`crate::arch::Wrn`]).
+    /// Wide ResNet 10-4, pre-activation.
     #[serde(rename = "wrn-10-4")]
     Wrn10_4,
-    /// He et al.'s CIFAR ResNet-56 with option-A shortcuts ([`crate::arch::ResNetV1`]).
+    /// He et al.'s CIFAR ResNet-56 with option-A shortcuts.
     #[serde(rename = "resnet-v1-56")]
     ResNetV1_56,
-    /// The Keras pre-activation bottleneck ResNet-56 ([`crate::arch::ResNetV2`]).
+    /// The Keras pre-activation bottleneck ResNet-56.
     #[serde(rename = "resnet-v2-56")]
     ResNetV2_56,
-    /// All-CNN-C with its dropout ([`crate::arch::AllCnnC`]).
+    /// All-CNN-C with its dropout.
     #[serde(rename = "all-cnn-c")]
     AllCnnC,
 }
@@ -36,6 +40,9 @@ impl Arch {
         Arch::ResNetV2_56,
         Arch::AllCnnC,
     ];
+
+    /// The accepted names, for help texts and errors.
+    pub const NAMES: &'static str = "tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c";
 
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -56,15 +63,16 @@ impl fmt::Display for Arch {
 }
 
 impl FromStr for Arch {
-    type Err = NnError;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Arch::ALL
             .into_iter()
             .find(|a| a.name() == s)
-            .ok_or_else(|| NnError::Arch {
+            .ok_or_else(|| UnknownName {
+                kind: "architecture",
                 name: s.to_string(),
-                expected: "tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c",
+                expected: Arch::NAMES,
             })
     }
 }
@@ -81,6 +89,8 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", a.name()));
             assert_eq!(serde_json::from_str::<Arch>(&json).unwrap(), a);
         }
+        let err = serde_json::from_str::<Arch>("\"vgg\"").unwrap_err();
+        assert!(err.to_string().contains("vgg"), "{err}");
     }
 
     #[test]

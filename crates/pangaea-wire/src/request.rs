@@ -13,16 +13,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use pangaea_expr::Granularity;
-
-use crate::wire::{self, WireError};
+use crate::json::{self, WireError};
+use crate::{Arch, DatasetName, DeviceSpec, Granularity, UnknownName};
 
 /// The version of the [`EvalRequest`] format this code writes (and the newest it reads).
-pub const REQUEST_VERSION: u32 = 1;
+///
+/// 1: the first format. 2: adds `device` (a version-1 request reads as `device = "auto"`).
+pub const REQUEST_VERSION: u32 = 2;
 
 /// One training run: activation, network, data, optimizer, schedule, what to record.
 ///
-/// Defaults (METHOD.md §5): SGD with Nesterov momentum 0.9, learning rate 0.1, weight decay
+/// Defaults (docs/method.md §5): SGD with Nesterov momentum 0.9, learning rate 0.1, weight decay
 /// 5e-4 on the weights and none on the activation parameters, cosine schedule, batch 128,
 /// per-channel activation parameters, a 10 % validation split with augmentation on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,11 +36,12 @@ pub struct EvalRequest {
     /// The activation: an expression (`alpha * x * sigmoid(beta * x)`) or a baseline name
     /// (`relu`, `prelu`, …). Default: `relu`.
     pub activation: String,
-    /// How many parameter sets a parametric activation gets (METHOD.md §2). Default: `channel`.
+    /// How many parameter sets a parametric activation gets (docs/method.md §2). Default:
+    /// `channel`.
     pub granularity: Granularity,
-    /// Architecture name: `tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c`.
+    /// The network: `tiny`, `wrn-10-4`, `resnet-v1-56`, `resnet-v2-56`, `all-cnn-c`.
     /// Default: `tiny`.
-    pub architecture: String,
+    pub architecture: Arch,
     /// Which data, which split, which subsets.
     pub dataset: DatasetSpec,
     /// SGD hyper-parameters.
@@ -55,6 +57,8 @@ pub struct EvalRequest {
     pub seed: u64,
     /// What the result records beyond the per-epoch metrics.
     pub record: RecordSpec,
+    /// Where to train: `auto`, `cpu`, `flex`, `cuda:N` (see [`DeviceSpec`]). Default: `auto`.
+    pub device: DeviceSpec,
 }
 
 impl Default for EvalRequest {
@@ -64,7 +68,7 @@ impl Default for EvalRequest {
             label: None,
             activation: "relu".to_owned(),
             granularity: Granularity::Channel,
-            architecture: "tiny".to_owned(),
+            architecture: Arch::Tiny,
             dataset: DatasetSpec::default(),
             optimizer: OptimizerSpec::default(),
             schedule: ScheduleSpec::default(),
@@ -72,6 +76,7 @@ impl Default for EvalRequest {
             batch_size: 128,
             seed: 0,
             record: RecordSpec::default(),
+            device: DeviceSpec::Auto,
         }
     }
 }
@@ -80,21 +85,23 @@ impl Default for EvalRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatasetSpec {
-    /// Dataset name: `cifar10`, `cifar100`, `mnist`, `fashion-mnist`, `synthetic`.
+    /// The dataset: `cifar10`, `cifar100`, `mnist`, `fashion-mnist`, `synthetic`.
     /// Default: `synthetic`.
-    pub name: String,
+    pub name: DatasetName,
     /// Directory holding the dataset files; `None` uses the data crate's default location for
     /// the dataset. Default: none.
     pub data_dir: Option<PathBuf>,
     /// Fraction of the training set held out for validation (stratified). Default: 0.1
-    /// (CIFAR: 45,000 / 5,000, METHOD.md §3).
+    /// (CIFAR: 45,000 / 5,000, docs/method.md §3).
     pub validation_fraction: f64,
     /// Seed of the train/validation split, separate from the run seed so that every candidate
     /// of a search is measured on the same validation images. Default: 0.
     pub split_seed: u64,
-    /// Use only the first N images of the training split (quick runs). Default: all.
+    /// Use only N images of the training split, a stratified subset drawn with `split_seed`
+    /// (quick runs). Default: all.
     pub limit_train: Option<usize>,
-    /// Use only the first N images of the validation split. Default: all.
+    /// Use only N images of the validation split, a stratified subset drawn with `split_seed`.
+    /// Default: all.
     pub limit_val: Option<usize>,
     /// Train on the full training set (train + validation) instead of train minus validation,
     /// for final evaluations. Validation metrics are then measured on the held-out part as
@@ -109,7 +116,7 @@ pub struct DatasetSpec {
 impl Default for DatasetSpec {
     fn default() -> Self {
         Self {
-            name: "synthetic".to_owned(),
+            name: DatasetName::Synthetic,
             data_dir: None,
             validation_fraction: 0.1,
             split_seed: 0,
@@ -127,7 +134,7 @@ impl Default for DatasetSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimizerSpec {
-    /// Base learning rate (before schedule and warm-up). Default: 0.1 (METHOD.md §5).
+    /// Base learning rate (before schedule and warm-up). Default: 0.1 (docs/method.md §5).
     pub lr: f64,
     /// Momentum factor μ. Default: 0.9.
     pub momentum: f64,
@@ -204,16 +211,18 @@ impl ScheduleKind {
 }
 
 impl std::str::FromStr for ScheduleKind {
-    type Err = String;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "cosine" => Ok(Self::Cosine),
             "step" => Ok(Self::Step),
             "constant" => Ok(Self::Constant),
-            other => Err(format!(
-                "unknown schedule `{other}`, expected `cosine`, `step` or `constant`"
-            )),
+            other => Err(UnknownName {
+                kind: "schedule",
+                name: other.to_owned(),
+                expected: "cosine, step, constant",
+            }),
         }
     }
 }
@@ -222,52 +231,78 @@ impl std::str::FromStr for ScheduleKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecordSpec {
-    /// Record the activation parameters at initialisation (epoch 0), after every
-    /// `activation_params_every`-th epoch, and after the last epoch; 0 records none.
-    /// Default: 1 (every epoch), cheap since there are at most 3 values per channel.
-    pub activation_params_every: usize,
+    /// Record the activation parameters at initialisation and at this many points spread evenly
+    /// over the run's training steps, the last one at the end of training; 0 records none.
+    /// A run with fewer steps than points records after every step. Default: 20, cheap since
+    /// there are at most 3 values per channel.
+    pub activation_param_points: usize,
+    /// Read from version-1 requests (snapshots every n-th epoch) and ignored: snapshots are placed
+    /// by `activation_param_points` now. Never written.
+    #[serde(rename = "activation_params_every", skip_serializing)]
+    pub legacy_activation_params_every: Option<usize>,
 }
+
+/// Default number of parameter snapshots per run ([`RecordSpec::activation_param_points`]).
+pub const DEFAULT_PARAM_POINTS: usize = 20;
 
 impl Default for RecordSpec {
     fn default() -> Self {
         Self {
-            activation_params_every: 1,
+            activation_param_points: DEFAULT_PARAM_POINTS,
+            legacy_activation_params_every: None,
         }
     }
 }
 
+impl RecordSpec {
+    /// The global step counts (1-based, steps finished) after which a snapshot is taken in a run
+    /// of `total_steps` steps: `points` steps spread evenly, the last one `total_steps`, without
+    /// repeats (fewer than `points` when the run is shorter).
+    pub fn snapshot_steps(&self, total_steps: usize) -> Vec<usize> {
+        let points = self.activation_param_points;
+        if points == 0 || total_steps == 0 {
+            return Vec::new();
+        }
+        let mut steps: Vec<usize> = (1..=points)
+            .map(|k| (k * total_steps).div_ceil(points))
+            .collect();
+        steps.dedup();
+        steps
+    }
+}
+
 impl EvalRequest {
-    /// The default request for an architecture: METHOD.md §5's recipe for its learning rate and
-    /// weight decay (ResNets 1e-4, All-CNN-C lr 0.01 and 1e-3, others 0.1 and 5e-4), and for
-    /// `tiny` a recipe tuned for quick runs of a few epochs: lr 0.1, batch 32, no augmentation
-    /// (one epoch of 10,000 Fashion-MNIST images: 84 % validation accuracy without, 76 % with).
-    /// Unknown names get the plain defaults (the name is checked when the run starts).
-    pub fn recipe(architecture: &str) -> Self {
+    /// The default request for an architecture: docs/method.md §5's recipe for its learning rate
+    /// and weight decay (ResNets 1e-4, All-CNN-C lr 0.01 and 1e-3, WRN-10-4 0.1 and 5e-4), and
+    /// for `tiny` a recipe of ours tuned for quick runs of a few epochs: lr 0.1, batch 32, no
+    /// augmentation (one epoch of 10,000 Fashion-MNIST images: 84 % validation accuracy without,
+    /// 76 % with).
+    pub fn recipe(architecture: Arch) -> Self {
         let mut request = Self {
-            architecture: architecture.to_owned(),
+            architecture,
             ..Self::default()
         };
         let o = &mut request.optimizer;
         match architecture {
-            "resnet-v1-56" | "resnet-v2-56" => o.weight_decay = 1e-4,
-            "all-cnn-c" => {
+            Arch::ResNetV1_56 | Arch::ResNetV2_56 => o.weight_decay = 1e-4,
+            Arch::AllCnnC => {
                 o.lr = 0.01;
                 o.weight_decay = 1e-3;
             }
-            "tiny" => {
+            Arch::Tiny => {
                 o.lr = 0.1;
                 request.batch_size = 32;
                 request.dataset.augment = false;
             }
-            _ => {}
+            Arch::Wrn10_4 => {}
         }
         request
     }
 
     /// Checks the values that serde cannot: positive sizes, fractions in range, finite rates.
     ///
-    /// Names (activation, architecture, dataset) are checked when the run starts, by the crates
-    /// that own them.
+    /// The architecture and dataset are typed, so serde has checked them; the activation text
+    /// is checked when the run starts, by the crate that owns the baselines and expressions.
     pub fn check(&self) -> Result<(), WireError> {
         let bad = |field: &str, expected: &str| {
             Err(WireError::Field {
@@ -330,25 +365,24 @@ impl EvalRequest {
 
     /// Parses a request from JSON text, refusing a newer version, unknown fields and bad values.
     pub fn from_json(text: &str) -> Result<Self, WireError> {
-        let request: Self = wire::from_json_versioned(text, "request", REQUEST_VERSION)?;
+        let request: Self = json::from_json_versioned(text, "request", REQUEST_VERSION)?;
         request.check()?;
         Ok(request)
     }
 
     /// The request as pretty JSON text.
     pub fn to_json(&self) -> String {
-        wire::to_json(self)
+        json::to_json(self)
     }
 
     /// Reads a request file; errors name the file and the field.
     pub fn read(path: &Path) -> Result<Self, WireError> {
-        let text = wire::read_text(path)?;
-        Self::from_json(&text).map_err(|e| e.in_file(path))
+        json::read_file(path, Self::from_json)
     }
 
     /// Writes the request atomically (temporary name in the same directory, then rename).
     pub fn write(&self, path: &Path) -> Result<(), WireError> {
-        wire::write_atomic(path, self.to_json().as_bytes())
+        json::write_atomic(path, self.to_json().as_bytes())
     }
 }
 
@@ -362,13 +396,13 @@ mod tests {
             label: Some("cand-17".into()),
             activation: "alpha * x * sigmoid(beta * x)".into(),
             granularity: Granularity::Layer,
-            architecture: "wrn-10-4".into(),
+            architecture: Arch::Wrn10_4,
             epochs: 3,
             batch_size: 64,
             seed: 42,
             ..EvalRequest::default()
         };
-        request.dataset.name = "cifar10".into();
+        request.dataset.name = DatasetName::Cifar10;
         request.dataset.data_dir = Some("/data/cifar".into());
         request.dataset.limit_train = Some(500);
         request.dataset.measure_test = true;
@@ -376,6 +410,7 @@ mod tests {
         request.schedule.milestones = vec![1, 2];
         request.schedule.warmup_epochs = 0.5;
         request.optimizer.activation_weight_decay = 1e-5;
+        request.device = DeviceSpec::Cuda(1);
         let text = request.to_json();
         assert_eq!(EvalRequest::from_json(&text).unwrap(), request);
     }
@@ -390,6 +425,44 @@ mod tests {
         assert_eq!(request.schedule.kind, ScheduleKind::Cosine);
         assert_eq!(request.granularity, Granularity::Channel);
         assert_eq!(request.version, REQUEST_VERSION);
+    }
+
+    #[test]
+    fn a_version_1_request_reads_with_the_automatic_device() {
+        let request = EvalRequest::from_json(r#"{"version": 1, "activation": "relu"}"#).unwrap();
+        assert_eq!(request.device, DeviceSpec::Auto);
+        assert_eq!(request.version, 1);
+    }
+
+    #[test]
+    fn a_version_1_record_field_still_reads_and_is_not_written_back() {
+        let request = EvalRequest::from_json(
+            r#"{"version": 1, "activation": "relu", "record": {"activation_params_every": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.record.legacy_activation_params_every, Some(2));
+        assert_eq!(request.record.activation_param_points, DEFAULT_PARAM_POINTS);
+        assert!(!request.to_json().contains("activation_params_every"));
+    }
+
+    #[test]
+    fn snapshot_steps_spread_the_points_evenly_and_end_at_the_last_step() {
+        let record = |points| RecordSpec {
+            activation_param_points: points,
+            ..RecordSpec::default()
+        };
+        assert_eq!(record(4).snapshot_steps(100), [25, 50, 75, 100]);
+        assert_eq!(record(3).snapshot_steps(10), [4, 7, 10]);
+        // A run shorter than the number of points: every step, once.
+        assert_eq!(record(20).snapshot_steps(5), [1, 2, 3, 4, 5]);
+        assert!(record(0).snapshot_steps(100).is_empty());
+        assert!(record(20).snapshot_steps(0).is_empty());
+        for total in 1..200 {
+            let steps = record(20).snapshot_steps(total);
+            assert_eq!(steps.len(), total.min(20), "{total}");
+            assert_eq!(*steps.last().unwrap(), total);
+            assert!(steps.windows(2).all(|w| w[0] < w[1]), "{total}: {steps:?}");
+        }
     }
 
     #[test]
@@ -429,6 +502,39 @@ mod tests {
         );
         let err = EvalRequest::from_json(r#"{"schedule": {"milestones": [5, 3]}}"#).unwrap_err();
         assert!(err.to_string().contains("schedule.milestones"), "{err}");
+    }
+
+    #[test]
+    fn unknown_architecture_and_dataset_names_are_refused_with_their_field() {
+        let err = EvalRequest::from_json(r#"{"architecture": "vgg-16"}"#).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("vgg-16") && text.contains("architecture"),
+            "{text}"
+        );
+        let err = EvalRequest::from_json(r#"{"dataset": {"name": "imagenet"}}"#).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("imagenet") && text.contains("dataset.name"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_architecture_has_a_recipe_that_passes_its_checks() {
+        for arch in Arch::ALL {
+            let r = EvalRequest::recipe(arch);
+            assert_eq!(r.architecture, arch);
+            r.check().unwrap();
+        }
+        assert_eq!(EvalRequest::recipe(Arch::AllCnnC).optimizer.lr, 0.01);
+        assert_eq!(
+            EvalRequest::recipe(Arch::ResNetV2_56)
+                .optimizer
+                .weight_decay,
+            1e-4
+        );
+        assert_eq!(EvalRequest::recipe(Arch::Tiny).batch_size, 32);
     }
 
     #[test]

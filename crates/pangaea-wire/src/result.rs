@@ -4,14 +4,14 @@
 //! (`pinned_json_field_names`) and may only change together with [`RESULT_VERSION`].
 //!
 //! A diverged, rejected or failed run is a result with a [`Status`] and a `reason`, never a
-//! process error (STYLE.md rule 8). Metrics that were not measured are `null`.
+//! process error (ARCHITECTURE.md, convention 8). Metrics that were not measured are `null`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{self, WireError};
+use crate::json::{self, WireError};
 
 /// The version of the [`EvalResult`] format this code writes (and the newest it reads).
 pub const RESULT_VERSION: u32 = 1;
@@ -74,7 +74,7 @@ pub struct EvalResult {
 pub enum Status {
     /// Trained for every epoch; the metrics are valid.
     Ok,
-    /// The training or validation loss became non-finite; fitness is the worst (METHOD.md §4).
+    /// The training or validation loss became non-finite; fitness is the worst (docs/method.md §4).
     Diverged,
     /// The activation was refused before training (it does not parse, or names nothing known).
     Rejected,
@@ -118,10 +118,27 @@ pub struct EpochRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParamSnapshot {
-    /// Finished epochs at the time of the snapshot: 0 = initialisation.
+    /// Finished epochs at the time of the snapshot: 0 = initialisation (and any snapshot taken
+    /// inside the first epoch).
     pub epoch: usize,
+    /// Training steps finished at the time of the snapshot: 0 = initialisation. Absent (None) in
+    /// results written before snapshots were spread over steps, which took them at epoch ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// Fraction of the run's training steps finished, in [0, 1]; absent in older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<f64>,
     /// One entry per activation site, in network order.
     pub sites: Vec<SiteRecord>,
+}
+
+impl ParamSnapshot {
+    /// Fraction of training done at this snapshot: `progress` when recorded, else (older results,
+    /// one snapshot per epoch end) `epoch / epochs`.
+    pub fn progress_of(&self, epochs: usize) -> f64 {
+        self.progress
+            .unwrap_or_else(|| self.epoch as f64 / epochs.max(1) as f64)
+    }
 }
 
 /// The parameters of one activation site.
@@ -169,24 +186,23 @@ impl EvalResult {
 
     /// Parses a result from JSON text, refusing a newer version.
     pub fn from_json(text: &str) -> Result<Self, WireError> {
-        wire::from_json_versioned(text, "result", RESULT_VERSION)
+        json::from_json_versioned(text, "result", RESULT_VERSION)
     }
 
     /// The result as pretty JSON text.
     pub fn to_json(&self) -> String {
-        wire::to_json(self)
+        json::to_json(self)
     }
 
     /// Reads a result file; errors name the file and the field.
     pub fn read(path: &Path) -> Result<Self, WireError> {
-        let text = wire::read_text(path)?;
-        Self::from_json(&text).map_err(|e| e.in_file(path))
+        json::read_file(path, Self::from_json)
     }
 
     /// Writes the result atomically (temporary name in the same directory, then rename), so a
     /// reader polling for the file never sees half of it.
     pub fn write(&self, path: &Path) -> Result<(), WireError> {
-        wire::write_atomic(path, self.to_json().as_bytes())
+        json::write_atomic(path, self.to_json().as_bytes())
     }
 }
 
@@ -219,6 +235,8 @@ mod tests {
             }],
             activation_params: vec![ParamSnapshot {
                 epoch: 0,
+                step: Some(0),
+                progress: Some(0.0),
                 sites: vec![SiteRecord {
                     site: "act1".into(),
                     params,
@@ -269,6 +287,8 @@ mod tests {
   "activation_params": [
     {
       "epoch": 0,
+      "step": 0,
+      "progress": 0.0,
       "sites": [
         {
           "site": "act1",
@@ -294,6 +314,12 @@ mod tests {
 "#;
         assert_eq!(example().to_json(), expected);
         assert_eq!(EvalResult::from_json(expected).unwrap(), example());
+        // Results written before snapshots carried their step still read; their progress
+        // comes from the epoch.
+        let older = expected.replace("      \"step\": 0,\n      \"progress\": 0.0,\n", "");
+        let snapshot = &EvalResult::from_json(&older).unwrap().activation_params[0];
+        assert_eq!((snapshot.step, snapshot.progress), (None, None));
+        assert_eq!(snapshot.progress_of(1), 0.0);
     }
 
     #[test]

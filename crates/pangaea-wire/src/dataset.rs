@@ -1,11 +1,12 @@
-//! Dataset names: the five datasets pangaea knows, and their per-dataset defaults.
+//! [`DatasetName`]: the five datasets pangaea knows, and their per-dataset defaults. The
+//! readers are in `pangaea-data`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::DataError;
+use crate::UnknownName;
 
 /// One of the datasets pangaea can load. Written as `cifar10`, `cifar100`, `mnist`,
 /// `fashion-mnist`, `synthetic` (in text, on the command line and in JSON).
@@ -24,12 +25,15 @@ pub enum DatasetName {
     /// Fashion-MNIST clothing: 60,000 train + 10,000 test 1×28×28 images, 10 classes.
     #[serde(rename = "fashion-mnist")]
     FashionMnist,
-    /// A small learnable image task generated from a seed (see [`crate::synthetic`]).
+    /// A small learnable image task generated from a seed (`pangaea_data::synthetic`).
     #[serde(rename = "synthetic")]
     Synthetic,
 }
 
 impl DatasetName {
+    /// The accepted names, for help texts and errors.
+    pub const NAMES: &'static str = "cifar10, cifar100, mnist, fashion-mnist, synthetic";
+
     /// Every dataset, in a fixed order.
     pub const ALL: [DatasetName; 5] = [
         DatasetName::Cifar10,
@@ -70,7 +74,7 @@ impl fmt::Display for DatasetName {
 }
 
 impl FromStr for DatasetName {
-    type Err = DataError;
+    type Err = UnknownName;
 
     /// Parses a name; `cifar-10`, `cifar-100`, `fashion_mnist` and upper case are accepted too.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -81,7 +85,11 @@ impl FromStr for DatasetName {
             "mnist" => Ok(DatasetName::Mnist),
             "fashion-mnist" | "fashionmnist" => Ok(DatasetName::FashionMnist),
             "synthetic" => Ok(DatasetName::Synthetic),
-            _ => Err(DataError::UnknownDataset(s.to_owned())),
+            _ => Err(UnknownName {
+                kind: "dataset",
+                name: s.to_owned(),
+                expected: DatasetName::NAMES,
+            }),
         }
     }
 }
@@ -117,6 +125,5 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("`imagenet`"), "{msg}");
         assert!(msg.contains("fashion-mnist"), "{msg}");
-        assert!(err.is_usage());
     }
 }

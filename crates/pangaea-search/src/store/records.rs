@@ -1,0 +1,260 @@
+//! The records the store reads and writes: candidates with their [`CandidateState`],
+//! evaluations, plans, the population, and the shapes of the report's queries.
+
+use pangaea_wire::{EvalRequest, EvalResult};
+
+use super::sql::stored_as_name;
+
+/// What became of a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CandidateState {
+    /// Planned; some of its evaluations have not finished.
+    Pending,
+    /// All its versions finished; `fitness` is the best of them (`None` when none finished ok).
+    Evaluated,
+    /// Refused before training (docs/method.md §4); `reason` says why.
+    Rejected,
+    /// Equivalent to an earlier candidate (`duplicate_of`), whose fitness it inherits.
+    Duplicate,
+    /// A reference activation (`SearchConfig::baselines`), trained once with the same recipe
+    /// as the candidates; never in the population, never a parent, never a duplicate's original.
+    Baseline,
+}
+
+impl CandidateState {
+    /// Every state.
+    pub const ALL: [CandidateState; 5] = [
+        CandidateState::Pending,
+        CandidateState::Evaluated,
+        CandidateState::Rejected,
+        CandidateState::Duplicate,
+        CandidateState::Baseline,
+    ];
+
+    /// The stored name (also the JSON name).
+    pub fn name(self) -> &'static str {
+        match self {
+            CandidateState::Pending => "pending",
+            CandidateState::Evaluated => "evaluated",
+            CandidateState::Rejected => "rejected",
+            CandidateState::Duplicate => "duplicate",
+            CandidateState::Baseline => "baseline",
+        }
+    }
+}
+
+stored_as_name!(CandidateState, "candidate state");
+
+/// Where a stored result came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultSource {
+    /// Trained by the search's executor.
+    Executor,
+    /// Taken from a results cache shared by several searches (`--cache`).
+    Cache,
+}
+
+impl ResultSource {
+    /// Every source.
+    pub const ALL: [ResultSource; 2] = [ResultSource::Executor, ResultSource::Cache];
+
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResultSource::Executor => "executor",
+            ResultSource::Cache => "cache",
+        }
+    }
+}
+
+stored_as_name!(ResultSource, "result source");
+
+/// One candidate (a form) as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CandidateRecord {
+    /// Candidate id, increasing in candidate order (1-based).
+    pub id: i64,
+    /// Generation it was born in (0 = initial population).
+    pub generation: usize,
+    /// The form's text (no parameters).
+    pub expr: String,
+    /// Its canonical text.
+    pub canonical: String,
+    /// Its behavioural fingerprint, 16 hex digits.
+    pub fingerprint: String,
+    /// The parent's id (none in generation 0).
+    pub parent: Option<i64>,
+    /// The mutation that made it from the parent (`insert`, …).
+    pub mutation: Option<String>,
+    /// What the mutation did (`insert tanh above node 2`).
+    pub mutation_detail: Option<String>,
+    /// What became of it.
+    pub state: CandidateState,
+    /// Why it was rejected (`code: message`), or which candidate it duplicates, in words.
+    pub reason: Option<String>,
+    /// The candidate it is a duplicate of.
+    pub duplicate_of: Option<i64>,
+    /// Its fitness (higher is better); `None` while pending, when rejected, or when no version
+    /// finished ok.
+    pub fitness: Option<f64>,
+    /// The evaluation that gave the fitness (the best version; for a duplicate, the original's).
+    pub best_evaluation: Option<i64>,
+}
+
+/// One evaluation (a parametric version of a candidate) as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvaluationRecord {
+    /// Evaluation id, increasing in candidate order (1-based).
+    pub id: i64,
+    /// The candidate it is a version of.
+    pub candidate: i64,
+    /// Which version (0-based).
+    pub version: usize,
+    /// The parametric expression trained.
+    pub expr: String,
+    /// The full request, JSON.
+    pub request_json: String,
+    /// `ok`, `diverged`, `rejected`, `failed`; `None` while pending.
+    pub status: Option<String>,
+    /// Why, when not ok.
+    pub reason: Option<String>,
+    /// The full result, JSON; `None` while pending.
+    pub result_json: Option<String>,
+    /// The fitness of the result (`None`: pending, or the worst).
+    pub fitness: Option<f64>,
+    /// Seconds the evaluation took (as the executor measured it).
+    pub wall_seconds: Option<f64>,
+    /// Attempts the executor made (a crashed worker is retried once).
+    pub attempts: Option<u32>,
+    /// Where the result came from.
+    pub source: Option<ResultSource>,
+    /// Unix time it finished.
+    pub finished_at: Option<f64>,
+}
+
+impl EvaluationRecord {
+    /// Whether it has a result.
+    pub fn is_finished(&self) -> bool {
+        self.result_json.is_some()
+    }
+
+    /// The request, parsed.
+    pub fn request(&self) -> Result<EvalRequest, String> {
+        EvalRequest::from_json(&self.request_json).map_err(|e| e.to_string())
+    }
+
+    /// The result, parsed (`None` while pending).
+    pub fn result(&self) -> Result<Option<EvalResult>, String> {
+        self.result_json
+            .as_deref()
+            .map(|t| EvalResult::from_json(t).map_err(|e| e.to_string()))
+            .transpose()
+    }
+}
+
+/// A candidate planned for a generation, before it has an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCandidate {
+    /// Form text.
+    pub expr: String,
+    /// Canonical text.
+    pub canonical: String,
+    /// Fingerprint, hex.
+    pub fingerprint: String,
+    /// Parent id.
+    pub parent: Option<i64>,
+    /// Mutation name.
+    pub mutation: Option<String>,
+    /// Mutation detail.
+    pub mutation_detail: Option<String>,
+    /// `Pending` (with versions), `Rejected`, `Duplicate`, or `Baseline` (one version, as written).
+    pub state: CandidateState,
+    /// Rejection reason or duplicate note.
+    pub reason: Option<String>,
+    /// The original, for a duplicate: an id, or the index of an earlier candidate of this plan.
+    pub duplicate_of: Option<DuplicateOf>,
+    /// The parametric versions: (expression text, request JSON).
+    pub versions: Vec<(String, String)>,
+}
+
+/// The original of a duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateOf {
+    /// A candidate already in the store.
+    Stored(i64),
+    /// An earlier candidate of the same plan, by index.
+    InPlan(usize),
+}
+
+/// The fitness a generation's end gives one of its candidates (for a duplicate: its
+/// original's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitnessUpdate {
+    /// The candidate.
+    pub candidate: i64,
+    /// Its fitness (`None`: the worst).
+    pub fitness: Option<f64>,
+    /// The evaluation that gave it.
+    pub best_evaluation: Option<i64>,
+}
+
+/// A member of the population a generation's end keeps, in rank order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Survivor {
+    /// The candidate.
+    pub candidate: i64,
+    /// Its fitness.
+    pub fitness: Option<f64>,
+}
+
+/// A finished evaluation, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedEvaluation {
+    /// Evaluation id.
+    pub id: i64,
+    /// The result.
+    pub result: EvalResult,
+    /// Its fitness.
+    pub fitness: Option<f64>,
+    /// Seconds it took.
+    pub wall_seconds: f64,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Where the result came from.
+    pub source: ResultSource,
+}
+
+/// One point of the best-so-far curve.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BestPoint {
+    /// The evaluation (in evaluation order).
+    pub evaluation: i64,
+    /// Its fitness.
+    pub fitness: Option<f64>,
+    /// The best fitness among it and every earlier finished evaluation.
+    pub best: Option<f64>,
+    /// The evaluation holding `best`.
+    pub best_evaluation: Option<i64>,
+}
+
+/// A form of the top-K list with the version that stands for it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopForm {
+    /// The candidate.
+    pub candidate: CandidateRecord,
+    /// Its best parametric version, with its request and result JSON.
+    pub best: EvaluationRecord,
+}
+
+/// A member of a stored population.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PopulationMember {
+    /// 0 = best.
+    pub rank: usize,
+    /// The candidate.
+    pub candidate: i64,
+    /// Its fitness.
+    pub fitness: Option<f64>,
+}

@@ -1,0 +1,67 @@
+//! The SQL of the store: the tables of schema [`SCHEMA_VERSION`] and the migrations from older
+//! versions (kept in SQLite's `user_version`).
+
+/// The schema version this code writes, and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 2;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE candidates (
+    id INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    expr TEXT NOT NULL,
+    canonical TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    parent_id INTEGER REFERENCES candidates(id),
+    mutation TEXT,
+    mutation_detail TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    duplicate_of INTEGER REFERENCES candidates(id),
+    fitness REAL,
+    best_evaluation INTEGER
+);
+CREATE INDEX candidates_generation ON candidates(generation);
+CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY,
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+    version INTEGER NOT NULL,
+    expr TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    status TEXT,
+    reason TEXT,
+    result_json TEXT,
+    fitness REAL,
+    wall_seconds REAL,
+    attempts INTEGER,
+    source TEXT,
+    finished_at REAL
+);
+CREATE INDEX evaluations_candidate ON evaluations(candidate_id);
+CREATE TABLE populations (
+    generation INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+    fitness REAL,
+    PRIMARY KEY (generation, rank)
+);
+";
+
+/// Schema 1 → 2: the Slurm executor's job ledger.
+pub(super) const MIGRATION_2: &str = "
+CREATE TABLE slurm_jobs (
+    batch INTEGER NOT NULL,
+    task INTEGER NOT NULL,
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+    attempt INTEGER NOT NULL,
+    job_name TEXT NOT NULL,
+    job_id TEXT,
+    state TEXT NOT NULL,
+    slurm_state TEXT,
+    reason TEXT,
+    submitted_at REAL NOT NULL,
+    finished_at REAL,
+    PRIMARY KEY (batch, task)
+);
+CREATE INDEX slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
+";

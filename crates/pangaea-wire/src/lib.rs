@@ -1,0 +1,42 @@
+//! What crosses pangaea's process boundary, and nothing else: an [`EvalRequest`] goes to a
+//! worker (a thread, a `pangaea worker` child process or a Slurm task) and an [`EvalResult`]
+//! comes back, both as versioned JSON written atomically.
+//!
+//! This is the light crate every other one reads (serde only), in the way burn splits its
+//! tensor API from the backends few crates compile: the search, the report and the CLI read
+//! and write requests and results through it without compiling the training engine
+//! (`pangaea-train`, which needs burn). It also holds the *typed* names a request refers to —
+//! [`Arch`], [`DatasetName`], [`Granularity`] — so that an unknown name is refused where the
+//! request is parsed, with the field it came from, rather than when a run starts.
+//!
+//! | type | what |
+//! |---|---|
+//! | [`EvalRequest`] | one training run: activation, granularity, architecture, data, optimizer, schedule, epochs, seed, what to record; [`EvalRequest::recipe`] gives an architecture's default recipe (docs/method.md §5) |
+//! | [`EvalResult`] | how it ended ([`Status`] and reason), metrics per epoch, final validation and test metrics, the learned parameters at the recorded points, timings |
+//! | [`WireError`] | why a request or result could not be read or written, naming the file and the field |
+//!
+//! Versioning: each type carries a `version`; a reader accepts every version up to its own and
+//! refuses a newer one before looking at any other field ([`REQUEST_VERSION`],
+//! [`RESULT_VERSION`]).
+#![warn(missing_docs)]
+
+mod arch;
+mod dataset;
+mod device;
+mod granularity;
+mod json;
+mod name;
+pub mod request;
+pub mod result;
+
+pub use arch::Arch;
+pub use dataset::DatasetName;
+pub use device::DeviceSpec;
+pub use granularity::Granularity;
+pub use json::{write_atomic, WireError};
+pub use name::UnknownName;
+pub use request::{
+    DatasetSpec, EvalRequest, OptimizerSpec, RecordSpec, ScheduleKind, ScheduleSpec,
+    DEFAULT_PARAM_POINTS, REQUEST_VERSION,
+};
+pub use result::{EpochRecord, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION};
