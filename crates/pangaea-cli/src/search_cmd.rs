@@ -113,6 +113,19 @@ struct SettingFlags {
     /// Stop after this much wall time, in seconds (checked between generations).
     #[arg(long, value_name = "SECONDS")]
     wall_time: Option<f64>,
+    /// Re-evaluation: each generation, this many of the best forms (and the baselines) get
+    /// extra runs with new seeds; their fitness becomes the mean over runs (0: off).
+    #[arg(long, value_name = "N")]
+    reevaluate_top: Option<usize>,
+    /// Runs a re-evaluated form reaches, its first included (at least 2).
+    #[arg(long, value_name = "N")]
+    reevaluate_runs: Option<usize>,
+    /// Forms are ranked by mean − Z · noise-std / √runs (0: by the mean).
+    #[arg(long, value_name = "Z")]
+    lcb_z: Option<f64>,
+    /// The std of one run's fitness, as `pangaea noise` measures it for the recipe.
+    #[arg(long, value_name = "STD")]
+    noise_std: Option<f64>,
     /// FOR TESTS AND DEMOS ONLY: do not train; the fitness is a deterministic function of the
     /// expression (closeness to Swish on [-3, 3]).
     #[arg(long, hide = true)]
@@ -182,6 +195,10 @@ impl SettingFlags {
             generations,
             evaluations,
             wall_time,
+            reevaluate_top,
+            reevaluate_runs,
+            lcb_z,
+            noise_std,
             fake_fitness,
             executor,
         } = self;
@@ -193,6 +210,10 @@ impl SettingFlags {
             || max_params.is_some()
             || max_size.is_some()
             || mutation_weights.is_some()
+            || reevaluate_top.is_some()
+            || reevaluate_runs.is_some()
+            || lcb_z.is_some()
+            || noise_std.is_some()
             || unary.is_some()
             || binary.is_some()
             || selection.is_some()
@@ -256,6 +277,23 @@ impl SettingFlags {
         }
         if self.wall_time.is_some() {
             c.stop.wall_seconds = self.wall_time;
+        }
+        let re = &mut c.reevaluation;
+        for (target, value) in [
+            (&mut re.top, self.reevaluate_top),
+            (&mut re.runs, self.reevaluate_runs),
+        ] {
+            if let Some(v) = value {
+                *target = v;
+            }
+        }
+        for (target, value) in [
+            (&mut re.lcb_z, self.lcb_z),
+            (&mut re.noise_std, self.noise_std),
+        ] {
+            if let Some(v) = value {
+                *target = v;
+            }
         }
         match (self.executor, &c.executor) {
             (Some(ExecutorKind::Slurm), ExecutorConfig::Slurm { .. })
@@ -412,32 +450,30 @@ fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<(
     );
     for (rank, form) in top.iter().enumerate() {
         println!(
-            "  {}. {:.4}  {}  (candidate {})",
+            "  {}. {}  {}  (candidate {})",
             rank + 1,
-            form.best.fitness.unwrap_or(f64::NAN),
+            fitness_text(
+                form.candidate.fitness,
+                form.candidate.runs,
+                form.candidate.fitness_se
+            ),
             form.best.expr,
             form.candidate.id
         );
     }
     for b in &baselines {
         match b.fitness {
-            Some(f) => println!("  baseline {f:.4}  {}", b.expr),
+            Some(f) => println!(
+                "  baseline {}  {}",
+                fitness_text(Some(f), b.runs, b.fitness_se),
+                b.expr
+            ),
             None => println!("  baseline -       {} (did not finish ok)", b.expr),
         }
     }
-    if let (Some(best), Some(relu)) = (
-        top.first().and_then(|t| t.best.fitness),
-        baselines.first().and_then(|b| b.fitness),
-    ) {
-        let verdict = if best > relu {
-            "beats"
-        } else {
-            "does not beat"
-        };
-        println!(
-            "the best function {verdict} `{}` ({best:.4} vs {relu:.4}, one run each: confirm with `pangaea final`)",
-            baselines[0].expr
-        );
+    let (claim, reference) = pangaea_report::search_claim(store)?;
+    if let Some(reference) = reference {
+        println!("{}", claim.sentence(&reference));
     }
     let p = path.display();
     println!("next: pangaea report {p} --out report  |  pangaea final {p} --top 3 --runs 5");
@@ -448,6 +484,17 @@ fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<(
         );
     }
     Ok(())
+}
+
+/// A fitness with its runs: `0.7620 (1 run)`, `0.7590 ± 0.0021 (3 runs)` (± the standard error).
+fn fitness_text(fitness: Option<f64>, runs: usize, se: Option<f64>) -> String {
+    let Some(f) = fitness else {
+        return "-".to_owned();
+    };
+    match se {
+        Some(se) if runs >= 2 => format!("{f:.4} ± {se:.4} ({runs} runs)"),
+        _ => format!("{f:.4} (1 run)"),
+    }
 }
 
 /// Parses one `NAME=WEIGHT` of `--mutation-weights`: the name one of the four mutations, the

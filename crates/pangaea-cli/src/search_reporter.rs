@@ -149,6 +149,15 @@ impl EventSink for TerminalReporter {
                     "generation {generation}: {candidates} candidates, {evaluations} evaluations to run"
                 ));
             }
+            SearchEvent::ExtraRuns {
+                generation,
+                evaluations,
+                candidates,
+            } => {
+                self.line(format!(
+                    "generation {generation}: re-evaluation, {evaluations} extra runs for the {candidates} best forms and baselines"
+                ));
+            }
             SearchEvent::CandidateRejected { .. } => self.rejected += 1,
             SearchEvent::CandidateDuplicate { .. } => self.duplicates += 1,
             SearchEvent::EvaluationSubmitted { .. } => {
@@ -165,6 +174,7 @@ impl EventSink for TerminalReporter {
                 fitness,
                 cached,
                 baseline,
+                replicate,
                 ..
             } => {
                 if !cached {
@@ -186,9 +196,14 @@ impl EventSink for TerminalReporter {
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default();
                 let from = if *cached { " [cache]" } else { "" };
+                let run = if *replicate > 0 {
+                    format!(" (re-evaluation, run {})", replicate + 1)
+                } else {
+                    String::new()
+                };
                 let status_line = self.status();
                 self.line(format!(
-                    "eval {evaluation} {status}{from} fitness {value} `{expr}`{why}\n  {status_line}"
+                    "eval {evaluation} {status}{from} fitness {value} `{expr}`{run}{why}\n  {status_line}"
                 ));
             }
             SearchEvent::GenerationFinished {
@@ -272,6 +287,7 @@ mod tests {
             fitness: Some(0.9),
             cached: true,
             baseline: true,
+            replicate: 0,
             wall_seconds: 1.0,
         });
         r.event(&SearchEvent::EvaluationFinished {
@@ -283,6 +299,7 @@ mod tests {
             fitness: Some(0.8125),
             cached: false,
             baseline: false,
+            replicate: 0,
             wall_seconds: 1.0,
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

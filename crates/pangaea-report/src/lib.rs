@@ -7,6 +7,7 @@
 //! trainings only through its [`pangaea_search::Executor`], so it never compiles burn.
 #![warn(missing_docs)]
 
+pub mod claim;
 pub mod compare;
 mod error;
 pub mod noise;
@@ -15,6 +16,7 @@ pub mod report;
 pub mod stats;
 pub mod table;
 
+pub use claim::{search_claim, Claim};
 pub use compare::{final_plan, run_plan, run_requests, ComparePlan, PlannedRun};
 pub use error::ReportError;
 pub use noise::{noise_requests, NoiseReport};

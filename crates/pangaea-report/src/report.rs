@@ -133,17 +133,21 @@ fn learned_shapes_svg(
 
 fn leaderboard(top: &[TopForm]) -> String {
     let mut s = String::from(
-        "# Leaderboard\n\n| rank | candidate | generation | fitness | best version | form |\n\
-         |---:|---:|---:|---:|---|---|\n",
+        "# Leaderboard\n\n| rank | candidate | generation | fitness | runs | best version | form |\n\
+         |---:|---:|---:|---:|---:|---|---|\n",
     );
     for (i, t) in top.iter().enumerate() {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | `{}` | `{}` |",
+            "| {} | {} | {} | {} | {} | `{}` | `{}` |",
             i + 1,
             t.candidate.id,
             t.candidate.generation,
-            fmt_fitness(t.candidate.fitness),
+            match t.candidate.fitness_se {
+                Some(se) => format!("{} ± {se:.4}", fmt_fitness(t.candidate.fitness)),
+                None => fmt_fitness(t.candidate.fitness),
+            },
+            t.candidate.runs,
             t.best.expr,
             t.candidate.canonical
         );
@@ -162,6 +166,16 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     let points = store.best_so_far()?;
     let top = store.top_forms(LEADERBOARD)?;
     let relu = relu_fitness(&evaluations);
+    let claim_text = match crate::claim::search_claim(store)? {
+        (claim, Some(reference)) => {
+            let text = claim.sentence(&reference);
+            let mut chars = text.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_uppercase().collect::<String>() + chars.as_str()
+            }) + "."
+        }
+        (_, None) => "No baseline to compare with.".to_owned(),
+    };
 
     let mut charts = Vec::new();
     let mut sections = String::new();
@@ -177,8 +191,10 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     let _ = writeln!(
         sections,
         "<section id=\"fitness\"><h2>Fitness over the search</h2>\
+         <p class=\"claim\"><strong>{}</strong></p>\
          <p>{} finished evaluations; points: each evaluation's fitness ({}), line: best so far. \
          {relu_note}</p>{}</section>",
+        esc(&claim_text),
         points.len(),
         match config.fitness {
             pangaea_search::FitnessMetric::ValAccuracy => "validation accuracy",

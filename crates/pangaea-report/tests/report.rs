@@ -89,6 +89,8 @@ fn report_of_a_small_store() {
     let html = std::fs::read_to_string(&files.index).unwrap();
     for piece in [
         "<h2>Fitness over the search</h2>",
+        // One run per form in this store: the page says the result is not confirmed.
+        "Single-run claim, not confirmed",
         "ReLU's fitness (dashed): ",
         "<h2>Top functions</h2>",
         "<h2>Learned parameters of the best function</h2>",

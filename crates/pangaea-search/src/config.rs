@@ -56,7 +56,73 @@ pub struct SearchConfig {
     /// Reference activations (expressions) trained once each, before generation 0, with the
     /// same recipe as every candidate: they are not part of the population, and give the line
     /// the progress display and the report compare the candidates with. Default: `relu(x)`.
+    /// With re-evaluation on, they get the same extra runs as the best forms.
     pub baselines: Vec<String>,
+    /// Extra runs with new seeds for the best forms, so that a form's fitness is a mean over
+    /// runs rather than one lucky run. Default: off.
+    pub reevaluation: Reevaluation,
+}
+
+/// `[reevaluation]`: each generation, the `top` best forms of the population (and the
+/// baselines) whose standing version has fewer than `runs` runs get the missing runs, each with
+/// a new seed (`training.seed + r` for run r). A version's fitness is the mean over its runs; the
+/// version with the best ranking score stands for its form; forms are ranked (survivors and
+/// parents) by mean − `lcb_z` · `noise_std` / √runs, so one lucky run does not outrank a
+/// mean over several (docs/method.md §3, *ours*).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reevaluation {
+    /// How many of the population's best forms get extra runs each generation; 0 turns
+    /// re-evaluation off. Default: 0.
+    pub top: usize,
+    /// Runs a re-evaluated version reaches, its first run included; ≥ 2. Default: 3.
+    pub runs: usize,
+    /// z of the lower confidence bound the forms are ranked by; 0 ranks by the mean. Default: 1.
+    pub lcb_z: f64,
+    /// The standard deviation of one run's fitness under the training recipe, as `pangaea
+    /// noise` measures it (BENCHMARKS.md), used by the lower confidence bound. Default: 0.01.
+    pub noise_std: f64,
+}
+
+impl Default for Reevaluation {
+    fn default() -> Self {
+        Reevaluation {
+            top: 0,
+            runs: 3,
+            lcb_z: 1.0,
+            noise_std: 0.01,
+        }
+    }
+}
+
+impl Reevaluation {
+    /// Whether extra runs are made at all.
+    pub fn enabled(&self) -> bool {
+        self.top > 0
+    }
+
+    /// The score forms are ranked by: the mean, less `lcb_z` standard errors of a mean over
+    /// `runs` runs (the mean itself when re-evaluation is off).
+    pub fn score(&self, mean: Option<f64>, runs: usize) -> Option<f64> {
+        let mean = mean?;
+        if !self.enabled() || self.lcb_z == 0.0 {
+            return Some(mean);
+        }
+        Some(mean - self.lcb_z * self.noise_std / (runs.max(1) as f64).sqrt())
+    }
+
+    fn check(&self) -> Result<(), SearchError> {
+        if self.runs < 2 {
+            return Err(field("reevaluation.runs", "at least 2"));
+        }
+        if !(self.lcb_z.is_finite() && self.lcb_z >= 0.0) {
+            return Err(field("reevaluation.lcb_z", "a finite number ≥ 0"));
+        }
+        if !(self.noise_std.is_finite() && self.noise_std >= 0.0) {
+            return Err(field("reevaluation.noise_std", "a finite number ≥ 0"));
+        }
+        Ok(())
+    }
 }
 
 /// Parent selection (docs/method.md §3: probability increasing in fitness).
@@ -303,6 +369,7 @@ impl Default for SearchConfig {
             stop: StopRule::default(),
             executor: ExecutorConfig::default(),
             baselines: vec!["relu(x)".to_owned()],
+            reevaluation: Reevaluation::default(),
         }
     }
 }
@@ -506,6 +573,7 @@ impl SearchConfig {
                 ));
             }
         }
+        self.reevaluation.check()?;
         if self.executor.workers() == 0 {
             return Err(field("executor.workers", "at least 1"));
         }

@@ -53,6 +53,16 @@ pub enum SearchEvent {
         /// Evaluations it still has to run.
         evaluations: usize,
     },
+    /// Re-evaluation: the generation's best forms (and the baselines) get extra runs, after
+    /// its other evaluations finished.
+    ExtraRuns {
+        /// Generation number.
+        generation: usize,
+        /// Extra runs planned now.
+        evaluations: usize,
+        /// The forms they are for.
+        candidates: usize,
+    },
     /// A candidate was refused before training.
     CandidateRejected {
         /// Candidate id.
@@ -98,6 +108,8 @@ pub enum SearchEvent {
         cached: bool,
         /// Whether it is a baseline's (a reference, not a candidate of the search).
         baseline: bool,
+        /// Which run of its version: 0 = the first, r ≥ 1 = an extra run (re-evaluation).
+        replicate: usize,
         /// Seconds it took.
         wall_seconds: f64,
     },

@@ -47,7 +47,8 @@ mod store;
 
 pub use cache::{cache_key, Cache};
 pub use config::{
-    ExecutorConfig, FitnessMetric, SearchConfig, Selection, SlurmConfig, StopRule, PRESETS,
+    ExecutorConfig, FitnessMetric, Reevaluation, SearchConfig, Selection, SlurmConfig, StopRule,
+    PRESETS,
 };
 pub use error::SearchError;
 pub use event::{EventSink, Fanout, JsonLinesLog, NoEvents, SearchEvent, StopReason};
@@ -60,6 +61,6 @@ pub use search::{generation_rng, RunOptions, Search};
 pub use selection::select_parent;
 pub use store::{
     BestPoint, CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    FitnessUpdate, NewCandidate, PopulationMember, ResultSource, SlurmJobRecord, SlurmJobState,
-    SlurmTaskEnd, Store, Survivor, TopForm, SCHEMA_VERSION,
+    FitnessUpdate, NewCandidate, NewRun, PopulationMember, ResultSource, SlurmJobRecord,
+    SlurmJobState, SlurmTaskEnd, Store, Survivor, TopForm, SCHEMA_VERSION,
 };

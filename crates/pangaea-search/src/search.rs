@@ -36,7 +36,7 @@ use crate::fitness::{compare_best_first, fitness};
 use crate::selection::select_parent;
 use crate::store::{
     CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    FitnessUpdate, NewCandidate, ResultSource, Store, Survivor,
+    FitnessUpdate, NewCandidate, NewRun, ResultSource, Store, Survivor,
 };
 
 /// How many draws a generation may make per new form it needs before it gives up.
@@ -75,6 +75,7 @@ struct PendingEvaluation {
     candidate: i64,
     expr: String,
     request: EvalRequest,
+    replicate: usize,
 }
 
 /// Stores every finished evaluation of a generation (from the cache or the executor), fills the
@@ -125,6 +126,7 @@ impl Recorder<'_> {
             reason: finished.result.reason.clone(),
             fitness: finished.fitness,
             cached: source == ResultSource::Cache,
+            replicate: info.replicate,
             wall_seconds,
         });
         *self.stored += 1;
@@ -240,16 +242,34 @@ impl Search {
                 }
                 self.plan_generation(generation, events)?;
             }
-            let mut recorder = self.recorder(generation, events, &mut stored, options)?;
-            let going = match serve_from_cache(&mut recorder)? {
-                Some(jobs) => {
-                    executor.run_batch(jobs, &mut recorder, &options.cancel)? == BatchEnd::Completed
+            // Execute what the generation planned, then re-evaluation's extra runs until the
+            // best forms have theirs (none when it is off).
+            let mut first = true;
+            loop {
+                let mut recorder =
+                    self.recorder(generation, &mut *events, &mut stored, options, first)?;
+                let going = match serve_from_cache(&mut recorder)? {
+                    Some(jobs) => {
+                        executor.run_batch(jobs, &mut recorder, &options.cancel)?
+                            == BatchEnd::Completed
+                    }
+                    None => false,
+                };
+                if !going {
+                    self.finish_event(events, StopReason::Interrupted, generation.checked_sub(1))?;
+                    return Ok(StopReason::Interrupted);
                 }
-                None => false,
-            };
-            if !going {
-                self.finish_event(events, StopReason::Interrupted, generation.checked_sub(1))?;
-                return Ok(StopReason::Interrupted);
+                first = false;
+                let (runs, forms) = self.extra_runs(generation)?;
+                if runs.is_empty() {
+                    break;
+                }
+                self.store.insert_runs(generation, &runs)?;
+                events.event(&SearchEvent::ExtraRuns {
+                    generation,
+                    evaluations: runs.len(),
+                    candidates: forms,
+                });
             }
             let new_forms = self.end_generation(generation, elapsed())?;
             events.event(&SearchEvent::GenerationFinished {
@@ -299,13 +319,14 @@ impl Search {
     }
 
     /// The generation's evaluations that have no result yet, in a [`Recorder`]; reports the
-    /// generation's start.
+    /// generation's start the `first` time.
     fn recorder<'a>(
         &'a mut self,
         generation: usize,
         events: &'a mut dyn EventSink,
         stored: &'a mut usize,
         options: &RunOptions,
+        first: bool,
     ) -> Result<Recorder<'a>, SearchError> {
         let candidates = self.store.generation_candidates(generation)?;
         let baselines: HashSet<i64> = candidates
@@ -319,11 +340,13 @@ impl Search {
             .into_iter()
             .filter(|e| !e.is_finished())
             .collect();
-        events.event(&SearchEvent::GenerationStarted {
-            generation,
-            candidates: candidates.len(),
-            evaluations: unfinished.len(),
-        });
+        if first {
+            events.event(&SearchEvent::GenerationStarted {
+                generation,
+                candidates: candidates.len(),
+                evaluations: unfinished.len(),
+            });
+        }
         let mut pending = HashMap::new();
         for e in unfinished {
             let request = e.request().map_err(|message| SearchError::StoredJson {
@@ -338,6 +361,7 @@ impl Search {
                     candidate: e.candidate,
                     expr: e.expr,
                     request,
+                    replicate: e.replicate,
                 },
             );
         }
@@ -358,10 +382,17 @@ impl Search {
     fn expected_evaluations(&self) -> Option<usize> {
         let c = &self.config;
         let stop = c.effective_stop();
+        let extra = c.reevaluation.runs.saturating_sub(1);
+        let (extra_baselines, extra_per_generation) = if c.reevaluation.enabled() {
+            (c.baselines.len() * extra, c.reevaluation.top * extra)
+        } else {
+            (0, 0)
+        };
         let by_generations = stop.generations.map(|g| {
             c.baselines.len()
+                + extra_baselines
                 + c.population_size * c.versions_per_child
-                + g * c.children_per_generation * c.versions_per_child
+                + g * (c.children_per_generation * c.versions_per_child + extra_per_generation)
         });
         match (by_generations, stop.evaluations) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -548,6 +579,135 @@ impl Search {
         Ok(plan)
     }
 
+    /// The extra runs re-evaluation asks for once every evaluation of generation `generation`
+    /// has finished: the forms that would rank in the top `reevaluation.top` of the population
+    /// now (the previous population and this generation's forms, by their current score) and
+    /// the baselines get the runs their standing version lacks to reach `reevaluation.runs`
+    /// (planned or finished), run r with seed `training.seed + r`. Empty when re-evaluation is
+    /// off or nothing is missing. Depends only on the stored state, so a resumed search plans
+    /// the same runs, and asking again after the runs were stored asks for none of them again.
+    fn extra_runs(&self, generation: usize) -> Result<(Vec<NewRun>, usize), SearchError> {
+        let re = &self.config.reevaluation;
+        if !re.enabled() {
+            return Ok((Vec::new(), 0));
+        }
+        let mut pool: Vec<(i64, Option<f64>)> = Vec::new();
+        let previous = match generation {
+            0 => Vec::new(),
+            g => self.store.population(g - 1)?,
+        };
+        let new_forms = self
+            .store
+            .generation_candidates(generation)?
+            .into_iter()
+            .filter(|c| matches!(c.state, CandidateState::Pending | CandidateState::Evaluated))
+            .map(|c| c.id);
+        for id in previous.iter().map(|m| m.candidate).chain(new_forms) {
+            let s = self.standing(id)?;
+            pool.push((id, re.score(s.fitness, s.runs)));
+        }
+        pool.sort_by(|a, b| compare_best_first(a.1, b.1).then(a.0.cmp(&b.0)));
+        let mut targets: Vec<i64> = self.store.baselines()?.iter().map(|c| c.id).collect();
+        targets.extend(
+            pool.iter()
+                .take(re.top.min(self.config.population_size))
+                .map(|p| p.0),
+        );
+        let mut runs = Vec::new();
+        let mut forms = 0;
+        for id in targets {
+            let Some(best) = self.standing(id)?.best_evaluation else {
+                continue;
+            };
+            let evaluations = self.store.candidate_evaluations(id)?;
+            let Some(first) = evaluations.iter().find(|e| e.id == best) else {
+                continue;
+            };
+            let same: Vec<&EvaluationRecord> = evaluations
+                .iter()
+                .filter(|e| e.version == first.version)
+                .collect();
+            let missing = re.runs.saturating_sub(same.len());
+            if missing == 0 {
+                continue;
+            }
+            forms += 1;
+            let next = same.iter().map(|e| e.replicate).max().unwrap_or(0) + 1;
+            let mut request = first.request().map_err(|message| SearchError::StoredJson {
+                path: self.store.path().to_owned(),
+                what: "request",
+                row: first.id,
+                message,
+            })?;
+            let base_seed = self.config.training.seed;
+            for k in 0..missing {
+                let replicate = next + k;
+                request.seed = base_seed.wrapping_add(replicate as u64);
+                request.label = Some(format!(
+                    "g{generation}-c{id}-v{}-r{replicate}",
+                    first.version
+                ));
+                runs.push(NewRun {
+                    candidate: id,
+                    version: first.version,
+                    expr: first.expr.clone(),
+                    replicate,
+                    request: serde_json::to_string(&request).expect("requests serialize"),
+                });
+            }
+        }
+        Ok((runs, forms))
+    }
+
+    /// The fitness of a candidate from every stored run of its versions: per version, the mean
+    /// over its runs that finished ok; the version with the best ranking score
+    /// ([`crate::Reevaluation::score`]) stands for the form, the first one on ties. Without
+    /// re-evaluation every version has one run and this is the best version's fitness.
+    fn standing(&self, candidate: i64) -> Result<FitnessUpdate, SearchError> {
+        let evaluations = self.store.candidate_evaluations(candidate)?;
+        let mut best = FitnessUpdate {
+            candidate,
+            fitness: None,
+            best_evaluation: None,
+            runs: 0,
+            fitness_se: None,
+        };
+        let mut best_score = None;
+        let mut versions: Vec<usize> = evaluations.iter().map(|e| e.version).collect();
+        versions.sort_unstable();
+        versions.dedup();
+        for v in versions {
+            let runs: Vec<&EvaluationRecord> =
+                evaluations.iter().filter(|e| e.version == v).collect();
+            let first = runs
+                .iter()
+                .min_by_key(|e| (e.replicate, e.id))
+                .expect("a version has a run");
+            let values: Vec<f64> = runs.iter().filter_map(|e| e.fitness).collect();
+            let n = values.len();
+            let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
+            let se = (n >= 2).then(|| {
+                let m = mean.expect("n > 0");
+                let var = values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+                (var / n as f64).sqrt()
+            });
+            let score = self.config.reevaluation.score(mean, n);
+            if best.best_evaluation.is_none()
+                || compare_best_first(score, best_score) == std::cmp::Ordering::Less
+            {
+                best = FitnessUpdate {
+                    candidate,
+                    fitness: mean,
+                    best_evaluation: Some(first.id),
+                    runs: n,
+                    fitness_se: se,
+                };
+                best_score = score;
+            }
+        }
+        Ok(best)
+    }
+
     /// The baselines of generation 0: one candidate each, trained once as written (not
     /// parametrized, no RNG drawn, so the candidates after them do not depend on them).
     fn baseline_plan(&self) -> Result<Vec<NewCandidate>, SearchError> {
@@ -588,6 +748,12 @@ impl Search {
     }
 
     /// Ends a generation whose evaluations are all stored; returns how many new forms it had.
+    ///
+    /// Its new forms, and the earlier forms it re-evaluated, get their fitness from all their
+    /// stored runs ([`Search::standing`]); duplicates inherit their original's; the best
+    /// `population_size` of the previous population and the new forms survive, ranked by
+    /// [`crate::Reevaluation::score`] (the fitness itself without re-evaluation), ties broken by
+    /// candidate order.
     fn end_generation(&mut self, generation: usize, elapsed: f64) -> Result<usize, SearchError> {
         let candidates = self.store.generation_candidates(generation)?;
         let evaluations = self.store.generation_evaluations(generation)?;
@@ -601,29 +767,26 @@ impl Search {
             ) {
                 continue;
             }
-            // The best version stands for the form (docs/method.md §3).
-            let mut best = FitnessUpdate {
-                candidate: c.id,
-                fitness: None,
-                best_evaluation: None,
-            };
-            for e in evaluations.iter().filter(|e| e.candidate == c.id) {
-                if best.best_evaluation.is_none()
-                    || compare_best_first(e.fitness, best.fitness) == std::cmp::Ordering::Less
-                {
-                    best.fitness = e.fitness;
-                    best.best_evaluation = Some(e.id);
-                }
-            }
+            let best = self.standing(c.id)?;
             fitness_of.insert(c.id, best);
             updates.push(best);
             // A baseline gets its fitness like any form, but never enters the population.
             if c.state != CandidateState::Baseline {
-                new_forms.push(Survivor {
-                    candidate: c.id,
-                    fitness: best.fitness,
-                });
+                new_forms.push(c.id);
             }
+        }
+        // Earlier forms (and baselines) this generation re-evaluated.
+        let mut rerun: Vec<i64> = evaluations
+            .iter()
+            .filter(|e| e.replicate > 0 && !fitness_of.contains_key(&e.candidate))
+            .map(|e| e.candidate)
+            .collect();
+        rerun.sort_unstable();
+        rerun.dedup();
+        for id in rerun {
+            let best = self.standing(id)?;
+            fitness_of.insert(id, best);
+            updates.push(best);
         }
         for c in &candidates {
             if c.state != CandidateState::Duplicate {
@@ -632,39 +795,65 @@ impl Search {
             let Some(original) = c.duplicate_of else {
                 continue;
             };
-            let (fitness, best_evaluation) = match fitness_of.get(&original) {
-                Some(f) => (f.fitness, f.best_evaluation),
+            let inherited = match fitness_of.get(&original) {
+                Some(f) => FitnessUpdate {
+                    candidate: c.id,
+                    ..*f
+                },
                 None => {
                     let o = self.store.candidate(original)?;
-                    o.map_or((None, None), |o| (o.fitness, o.best_evaluation))
+                    o.map_or(
+                        FitnessUpdate {
+                            candidate: c.id,
+                            fitness: None,
+                            best_evaluation: None,
+                            runs: 0,
+                            fitness_se: None,
+                        },
+                        |o| FitnessUpdate {
+                            candidate: c.id,
+                            fitness: o.fitness,
+                            best_evaluation: o.best_evaluation,
+                            runs: o.runs,
+                            fitness_se: o.fitness_se,
+                        },
+                    )
                 }
             };
-            updates.push(FitnessUpdate {
-                candidate: c.id,
-                fitness,
-                best_evaluation,
-            });
+            updates.push(inherited);
         }
-        let mut pool: Vec<Survivor> = if generation == 0 {
-            Vec::new()
-        } else {
-            self.store
-                .population(generation - 1)?
-                .into_iter()
-                .map(|m| Survivor {
-                    candidate: m.candidate,
-                    fitness: m.fitness,
-                })
-                .collect()
-        };
+        // The pool: the previous population (with any new fitness) and the new forms.
+        let mut pool: Vec<(i64, Option<f64>, usize)> = Vec::new();
+        if generation > 0 {
+            for m in self.store.population(generation - 1)? {
+                match fitness_of.get(&m.candidate) {
+                    Some(f) => pool.push((m.candidate, f.fitness, f.runs)),
+                    None => {
+                        let runs = self
+                            .store
+                            .candidate(m.candidate)?
+                            .map_or(1, |c| c.runs.max(1));
+                        pool.push((m.candidate, m.fitness, runs));
+                    }
+                }
+            }
+        }
         let count = new_forms.len();
-        pool.extend(new_forms);
+        for id in new_forms {
+            let f = &fitness_of[&id];
+            pool.push((id, f.fitness, f.runs));
+        }
+        let re = &self.config.reevaluation;
         pool.sort_by(|a, b| {
-            compare_best_first(a.fitness, b.fitness).then(a.candidate.cmp(&b.candidate))
+            compare_best_first(re.score(a.1, a.2), re.score(b.1, b.2)).then(a.0.cmp(&b.0))
         });
         pool.truncate(self.config.population_size);
+        let survivors: Vec<Survivor> = pool
+            .into_iter()
+            .map(|(candidate, fitness, _)| Survivor { candidate, fitness })
+            .collect();
         self.store
-            .finish_generation(generation, &updates, &pool, elapsed)?;
+            .finish_generation(generation, &updates, &survivors, elapsed)?;
         Ok(count)
     }
 }

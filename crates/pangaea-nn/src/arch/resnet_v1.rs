@@ -14,8 +14,9 @@
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
-use burn::tensor::ops::PadMode;
-use burn::tensor::{s, Device, Tensor};
+use burn::tensor::module::avg_pool2d;
+use burn::tensor::ops::{AvgPoolOptions, PadMode};
+use burn::tensor::{Device, Tensor};
 
 use super::layers::{batch_norm, classifier, conv3x3, global_avg_pool};
 use crate::activation::{Activation, ActivationContext, SiteBuilder};
@@ -48,7 +49,10 @@ impl Block {
             .forward(self.bn1.forward(self.conv1.forward(x.clone())), ctx);
         let y = self.bn2.forward(self.conv2.forward(y));
         let shortcut = if self.stride == 2 {
-            x.slice(s![.., .., ..;2, ..;2])
+            // x[:, :, ::2, ::2], as a 1×1 average pool with stride 2: the same values, and a
+            // backward every backend has (LibTorch's backward of a strided slice fails on a
+            // non-contiguous gradient in burn-tch 0.22.1).
+            avg_pool2d(x, AvgPoolOptions::new([1, 1]).with_stride([2, 2]))
         } else {
             x
         };
@@ -129,5 +133,26 @@ impl ResNetV1 {
             sites.push(&block.act2);
         }
         sites
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{s, Distribution};
+
+    /// The shortcut's subsampling is exactly `x[:, :, ::2, ::2]`, for even and odd sizes.
+    #[test]
+    fn the_one_by_one_pool_with_stride_2_is_the_strided_slice() {
+        let device = crate::device::default_device();
+        for size in [8, 7] {
+            let x =
+                Tensor::<4>::random([2, 3, size, size], Distribution::Normal(0.0, 1.0), &device);
+            let pooled = avg_pool2d(x.clone(), AvgPoolOptions::new([1, 1]).with_stride([2, 2]));
+            let sliced = x.slice(s![.., .., ..;2, ..;2]);
+            assert_eq!(pooled.dims(), sliced.dims());
+            let diff: f32 = (pooled - sliced).abs().max().into_scalar();
+            assert_eq!(diff, 0.0, "size {size}");
+        }
     }
 }

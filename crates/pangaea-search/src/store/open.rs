@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use super::schema::{MIGRATION_2, SCHEMA, SCHEMA_VERSION};
+use super::schema::{MIGRATION_2, MIGRATION_3, SCHEMA, SCHEMA_VERSION};
 use super::sql::sql_err;
 use crate::clock::unix_now;
 use crate::config::SearchConfig;
@@ -19,6 +19,9 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct Store {
     pub(super) conn: Connection,
     pub(super) path: PathBuf,
+    /// The schema version of the file: [`SCHEMA_VERSION`] once opened for writing (migrated);
+    /// possibly older when opened read-only, which never modifies the file.
+    pub(super) schema: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -59,8 +62,10 @@ impl Store {
                 .map_err(sql_err(path, "creating the schema"))?;
             tx.execute_batch(SCHEMA)
                 .map_err(sql_err(path, "creating the schema"))?;
-            tx.execute_batch(MIGRATION_2)
-                .map_err(sql_err(path, "creating the schema"))?;
+            for migration in [MIGRATION_2, MIGRATION_3] {
+                tx.execute_batch(migration)
+                    .map_err(sql_err(path, "creating the schema"))?;
+            }
             for (key, value) in [
                 ("config", config.to_json()),
                 ("created_at", unix_now().to_string()),
@@ -152,6 +157,10 @@ impl Store {
             tx.execute_batch(MIGRATION_2)
                 .map_err(sql_err(&self.path, &doing))?;
         }
+        if version < 3 {
+            tx.execute_batch(MIGRATION_3)
+                .map_err(sql_err(&self.path, &doing))?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sql_err(&self.path, &doing))?;
         tx.commit().map_err(sql_err(&self.path, &doing))
@@ -165,6 +174,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            schema: SCHEMA_VERSION,
         };
         Self::configure(&store.conn).map_err(store.err("configuring the store"))?;
         store.config()?;
@@ -174,12 +184,13 @@ impl Store {
 
     /// Opens an existing store read-only (reports, while a search may still be running).
     pub fn open_read_only(path: &Path) -> Result<Store, SearchError> {
-        Self::check_version(path)?;
+        let schema = Self::check_version(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(sql_err(path, "opening the store"))?;
         let store = Store {
             conn,
             path: path.to_owned(),
+            schema,
         };
         store
             .conn

@@ -12,9 +12,19 @@ use crate::error::SearchError;
 
 const CANDIDATE_COLUMNS: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
-     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation";
+     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se";
+/// The same from a schema-2 store opened read-only: every fitness is one run's.
+const CANDIDATE_COLUMNS_2: &str =
+    "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
+     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, \
+     CASE WHEN best_evaluation IS NULL THEN NULL ELSE 1 END, NULL";
 const EVALUATION_COLUMNS: &str = "id, candidate_id, version, expr, request_json, status, reason, \
-     result_json, fitness, wall_seconds, attempts, source, finished_at";
+     result_json, fitness, wall_seconds, attempts, source, finished_at, generation, replicate";
+/// The same from a schema-2 store opened read-only: an evaluation belongs to its candidate's
+/// generation and is its first run.
+const EVALUATION_COLUMNS_2: &str = "id, candidate_id, version, expr, request_json, status, \
+     reason, result_json, fitness, wall_seconds, attempts, source, finished_at, \
+     (SELECT generation FROM candidates WHERE candidates.id = evaluations.candidate_id), 0";
 
 impl Store {
     fn meta(&self, key: &str) -> Result<Option<String>, SearchError> {
@@ -79,6 +89,8 @@ impl Store {
             duplicate_of: r.get(10)?,
             fitness: r.get(11)?,
             best_evaluation: r.get(12)?,
+            runs: r.get::<_, Option<i64>>(13)?.map_or(0, |n| n as usize),
+            fitness_se: r.get(14)?,
         })
     }
 
@@ -97,6 +109,8 @@ impl Store {
             attempts: r.get(10)?,
             source: r.get(11)?,
             finished_at: r.get(12)?,
+            generation: r.get::<_, i64>(13)? as usize,
+            replicate: r.get::<_, i64>(14)? as usize,
         })
     }
 
@@ -105,7 +119,12 @@ impl Store {
         filter: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<CandidateRecord>, SearchError> {
-        let sql = format!("SELECT {CANDIDATE_COLUMNS} FROM candidates {filter} ORDER BY id");
+        let columns = if self.schema >= 3 {
+            CANDIDATE_COLUMNS
+        } else {
+            CANDIDATE_COLUMNS_2
+        };
+        let sql = format!("SELECT {columns} FROM candidates {filter} ORDER BY id");
         let mut stmt = self
             .conn
             .prepare(&sql)
@@ -122,7 +141,12 @@ impl Store {
         filter: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<EvaluationRecord>, SearchError> {
-        let sql = format!("SELECT {EVALUATION_COLUMNS} FROM evaluations {filter} ORDER BY id");
+        let columns = if self.schema >= 3 {
+            EVALUATION_COLUMNS
+        } else {
+            EVALUATION_COLUMNS_2
+        };
+        let sql = format!("SELECT {columns} FROM evaluations {filter} ORDER BY id");
         let mut stmt = self
             .conn
             .prepare(&sql)
@@ -167,15 +191,35 @@ impl Store {
         Ok(self.query_evaluations("WHERE id = ?1", [id])?.pop())
     }
 
-    /// The evaluations of a generation's candidates, in order.
+    /// The evaluations a generation planned (its candidates' versions and the extra runs of
+    /// earlier forms), in order.
     pub fn generation_evaluations(
         &self,
         generation: usize,
     ) -> Result<Vec<EvaluationRecord>, SearchError> {
-        self.query_evaluations(
-            "WHERE candidate_id IN (SELECT id FROM candidates WHERE generation = ?1)",
-            [generation as i64],
-        )
+        if self.schema >= 3 {
+            self.query_evaluations("WHERE generation = ?1", [generation as i64])
+        } else {
+            self.query_evaluations(
+                "WHERE candidate_id IN (SELECT id FROM candidates WHERE generation = ?1)",
+                [generation as i64],
+            )
+        }
+    }
+
+    /// The fitness of every run of one version of a candidate, in run order (`None` for a run
+    /// that did not finish ok).
+    pub fn version_runs(
+        &self,
+        candidate: i64,
+        version: usize,
+    ) -> Result<Vec<Option<f64>>, SearchError> {
+        Ok(self
+            .candidate_evaluations(candidate)?
+            .into_iter()
+            .filter(|e| e.version == version && e.is_finished())
+            .map(|e| e.fitness)
+            .collect())
     }
 
     /// Number of finished evaluations.

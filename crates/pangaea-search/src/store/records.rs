@@ -96,11 +96,16 @@ pub struct CandidateRecord {
     pub reason: Option<String>,
     /// The candidate it is a duplicate of.
     pub duplicate_of: Option<i64>,
-    /// Its fitness (higher is better); `None` while pending, when rejected, or when no version
-    /// finished ok.
+    /// Its fitness (higher is better): the mean over the runs of its standing version; `None`
+    /// while pending, when rejected, or when no version finished ok.
     pub fitness: Option<f64>,
-    /// The evaluation that gave the fitness (the best version; for a duplicate, the original's).
+    /// The first run of the version that stands for the form (the best version; for a
+    /// duplicate, the original's).
     pub best_evaluation: Option<i64>,
+    /// How many runs `fitness` is the mean of (0 while it has none; 1 without re-evaluation).
+    pub runs: usize,
+    /// The standard error of that mean (sample std / √runs), with 2 runs or more.
+    pub fitness_se: Option<f64>,
 }
 
 /// One evaluation (a parametric version of a candidate) as stored.
@@ -132,6 +137,11 @@ pub struct EvaluationRecord {
     pub source: Option<ResultSource>,
     /// Unix time it finished.
     pub finished_at: Option<f64>,
+    /// The generation that planned it: the candidate's own for its first runs, a later one
+    /// for an extra run (re-evaluation).
+    pub generation: usize,
+    /// Which run of its version: 0 = the first, r = an extra run with seed `training.seed + r`.
+    pub replicate: usize,
 }
 
 impl EvaluationRecord {
@@ -179,6 +189,21 @@ pub struct NewCandidate {
     pub versions: Vec<(String, String)>,
 }
 
+/// An extra run of a stored candidate's version, planned by a later generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    /// The candidate.
+    pub candidate: i64,
+    /// Its version (0-based).
+    pub version: usize,
+    /// The parametric expression.
+    pub expr: String,
+    /// Which run (≥ 1).
+    pub replicate: usize,
+    /// The request JSON (the version's, with the run's seed).
+    pub request: String,
+}
+
 /// The original of a duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DuplicateOf {
@@ -194,10 +219,14 @@ pub enum DuplicateOf {
 pub struct FitnessUpdate {
     /// The candidate.
     pub candidate: i64,
-    /// Its fitness (`None`: the worst).
+    /// Its fitness (`None`: the worst): the mean over the standing version's runs.
     pub fitness: Option<f64>,
-    /// The evaluation that gave it.
+    /// The first run of the standing version.
     pub best_evaluation: Option<i64>,
+    /// How many runs the mean is over.
+    pub runs: usize,
+    /// Its standard error, with 2 runs or more.
+    pub fitness_se: Option<f64>,
 }
 
 /// A member of the population a generation's end keeps, in rank order.

@@ -2,7 +2,7 @@
 //! versions (kept in SQLite's `user_version`).
 
 /// The schema version this code writes, and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,4 +64,19 @@ CREATE TABLE slurm_jobs (
     PRIMARY KEY (batch, task)
 );
 CREATE INDEX slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
+";
+
+/// Schema 2 → 3: re-evaluation. An evaluation names the generation that planned it (a form's
+/// extra runs are planned by later generations) and its run (`replicate`: 0 = the first run,
+/// r = the extra run with seed `training.seed + r`); a candidate stores how many runs its
+/// standing version's fitness is the mean of, and their standard error.
+pub(super) const MIGRATION_3: &str = "
+ALTER TABLE evaluations ADD COLUMN generation INTEGER;
+ALTER TABLE evaluations ADD COLUMN replicate INTEGER NOT NULL DEFAULT 0;
+UPDATE evaluations SET generation =
+    (SELECT generation FROM candidates WHERE candidates.id = evaluations.candidate_id);
+CREATE INDEX evaluations_generation ON evaluations(generation);
+ALTER TABLE candidates ADD COLUMN runs INTEGER;
+ALTER TABLE candidates ADD COLUMN fitness_se REAL;
+UPDATE candidates SET runs = 1 WHERE best_evaluation IS NOT NULL;
 ";

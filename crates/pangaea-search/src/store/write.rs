@@ -4,7 +4,9 @@
 
 use rusqlite::params;
 
-use super::records::{DuplicateOf, FinishedEvaluation, FitnessUpdate, NewCandidate, Survivor};
+use super::records::{
+    DuplicateOf, FinishedEvaluation, FitnessUpdate, NewCandidate, NewRun, Survivor,
+};
 use super::sql::sql_err;
 use super::Store;
 use crate::clock::unix_now;
@@ -48,15 +50,38 @@ impl Store {
             ids.push(id);
             for (version, (expr, request)) in c.versions.iter().enumerate() {
                 tx.execute(
-                    "INSERT INTO evaluations (candidate_id, version, expr, request_json) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![id, version as i64, expr, request],
+                    "INSERT INTO evaluations (candidate_id, version, expr, request_json, \
+                     generation, replicate) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+                    params![id, version as i64, expr, request, generation as i64],
                 )
                 .map_err(sql())?;
             }
         }
         tx.commit().map_err(sql())?;
         Ok(ids)
+    }
+
+    /// Stores extra runs (re-evaluation) planned by generation `generation`, in one transaction.
+    pub fn insert_runs(&mut self, generation: usize, runs: &[NewRun]) -> Result<(), SearchError> {
+        let doing = format!("storing the extra runs of generation {generation}");
+        let sql = || sql_err(&self.path, &doing);
+        let tx = self.conn.transaction().map_err(sql())?;
+        for r in runs {
+            tx.execute(
+                "INSERT INTO evaluations (candidate_id, version, expr, request_json, \
+                 generation, replicate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    r.candidate,
+                    r.version as i64,
+                    r.expr,
+                    r.request,
+                    generation as i64,
+                    r.replicate as i64
+                ],
+            )
+            .map_err(sql())?;
+        }
+        tx.commit().map_err(sql())
     }
 
     /// Stores one finished evaluation in one transaction.
@@ -107,9 +132,16 @@ impl Store {
         let tx = self.conn.transaction().map_err(sql())?;
         for u in updates {
             tx.execute(
-                "UPDATE candidates SET fitness = ?2, best_evaluation = ?3, \
+                "UPDATE candidates SET fitness = ?2, best_evaluation = ?3, runs = ?4, \
+                 fitness_se = ?5, \
                  state = CASE state WHEN 'pending' THEN 'evaluated' ELSE state END WHERE id = ?1",
-                params![u.candidate, u.fitness, u.best_evaluation],
+                params![
+                    u.candidate,
+                    u.fitness,
+                    u.best_evaluation,
+                    u.runs as i64,
+                    u.fitness_se
+                ],
             )
             .map_err(sql())?;
         }
