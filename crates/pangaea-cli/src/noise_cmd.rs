@@ -10,7 +10,7 @@ use pangaea_wire::EvalResult;
 
 use crate::exit::usage;
 use crate::recipe_flags::RecipeFlags;
-use crate::report_cmd::{local_executor, write_files};
+use crate::report_cmd::{write_files, RunFlags};
 use crate::train_cmd::check_activation;
 
 /// Train activations several times under a search's recipe with different seeds and report the
@@ -36,15 +36,8 @@ pub struct NoiseArgs {
     /// Runs per activation (at least 2).
     #[arg(long, default_value_t = 10)]
     runs: usize,
-    /// Parallel `pangaea worker` processes.
-    #[arg(long, default_value_t = 1)]
-    workers: usize,
-    /// Time limit of one run, in seconds.
-    #[arg(long, default_value_t = 86_400.0)]
-    time_limit: f64,
-    /// Seed of run 0; run r uses seed + r.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    run: RunFlags,
     /// Output directory for noise.md, noise.json and the run files (created).
     #[arg(long, value_name = "DIR", default_value = "noise-out")]
     out: PathBuf,
@@ -73,8 +66,8 @@ impl NoiseArgs {
         for act in &acts {
             check_activation(act)?;
         }
-        let requests = noise_requests(&acts, &recipe, self.runs, self.seed).map_err(usage)?;
-        let mut executor = local_executor(self.workers, self.time_limit, &self.out.join("runs"))?;
+        let requests = noise_requests(&acts, &recipe, self.runs, self.run.seed).map_err(usage)?;
+        let mut executor = self.run.executor(&self.out)?;
         let mut title = format!(
             "{source}: {} on {} ({} training images{}), {} epoch{}, {} runs each",
             recipe.architecture,
@@ -98,7 +91,7 @@ impl NoiseArgs {
             "{} runs of {} activations, {} at a time",
             requests.len(),
             acts.len(),
-            self.workers
+            self.run.workers
         );
         let cancel = crate::interrupt::on_ctrl_c("stopping the runs")?;
         let results = run_requests(

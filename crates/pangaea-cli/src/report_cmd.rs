@@ -35,21 +35,25 @@ impl ReportArgs {
     }
 }
 
-/// How the repeated runs are executed.
+/// How repeated runs are executed (`final`, `compare`, `noise`).
 #[derive(Debug, Args)]
 pub struct RunFlags {
     /// Parallel `pangaea worker` processes.
     #[arg(long, default_value_t = 1)]
-    workers: usize,
+    pub workers: usize,
     /// Time limit of one run, in seconds.
     #[arg(long, default_value_t = 86_400.0)]
-    time_limit: f64,
+    pub time_limit: f64,
     /// Seed of run 0; run r uses seed + r.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output directory for the table (table.md, table.json) and the run files (created).
-    #[arg(long, value_name = "DIR", default_value = "compare-out")]
-    out: PathBuf,
+    pub seed: u64,
+}
+
+impl RunFlags {
+    /// The local executor these flags describe, with its run files under `out/runs`.
+    pub fn executor(&self, out: &Path) -> anyhow::Result<LocalExecutor> {
+        local_executor(self.workers, self.time_limit, &out.join("runs"))
+    }
 }
 
 /// Retrain the top functions of a search and baselines several times on the full training set
@@ -75,6 +79,9 @@ pub struct FinalArgs {
     recipe: RecipeFlags,
     #[command(flatten)]
     run: RunFlags,
+    /// Output directory for the table (table.md, table.json) and the run files (created).
+    #[arg(long, value_name = "DIR", default_value = "compare-out")]
+    out: PathBuf,
 }
 
 /// Train given activations several times on the full training set and compare their test
@@ -93,6 +100,9 @@ pub struct CompareArgs {
     recipe: RecipeFlags,
     #[command(flatten)]
     run: RunFlags,
+    /// Output directory for the table (table.md, table.json) and the run files (created).
+    #[arg(long, value_name = "DIR", default_value = "compare-out")]
+    out: PathBuf,
 }
 
 impl CompareArgs {
@@ -118,7 +128,7 @@ impl CompareArgs {
             .map(|a| (a.trim().to_owned(), "given".to_owned()))
             .collect();
         let plan = ComparePlan::new(acts, &template, self.runs, self.run.seed).map_err(usage)?;
-        execute(&plan, &self.run)
+        execute(&plan, &self.run, &self.out)
     }
 }
 
@@ -142,17 +152,13 @@ impl FinalArgs {
         if self.recipe.any() {
             plan.title = format!("{} (overridden: {})", plan.title, self.recipe.describe());
         }
-        execute(&plan, &self.run)
+        execute(&plan, &self.run, &self.out)
     }
 }
 
 /// `workers` `pangaea worker` processes at a time, each run stopped after `time_limit` seconds,
 /// their files under `work`.
-pub(crate) fn local_executor(
-    workers: usize,
-    time_limit: f64,
-    work: &Path,
-) -> anyhow::Result<LocalExecutor> {
+fn local_executor(workers: usize, time_limit: f64, work: &Path) -> anyhow::Result<LocalExecutor> {
     if workers == 0 {
         return Err(usage("--workers must be at least 1"));
     }
@@ -169,8 +175,8 @@ pub(crate) fn local_executor(
 }
 
 /// Runs a plan with `pangaea worker` processes and writes table.md and table.json.
-fn execute(plan: &ComparePlan, flags: &RunFlags) -> anyhow::Result<()> {
-    let mut executor = local_executor(flags.workers, flags.time_limit, &flags.out.join("runs"))?;
+fn execute(plan: &ComparePlan, flags: &RunFlags, out: &Path) -> anyhow::Result<()> {
+    let mut executor = flags.executor(out)?;
     eprintln!(
         "{} runs of {} activations, {} at a time",
         plan.runs.len(),
@@ -193,7 +199,7 @@ fn execute(plan: &ComparePlan, flags: &RunFlags) -> anyhow::Result<()> {
     if cancel.is_cancelled() {
         anyhow::bail!("interrupted: the table was not written");
     }
-    write_table(&table, &flags.out)?;
+    write_table(&table, out)?;
     print!("{}", table.to_markdown());
     Ok(())
 }

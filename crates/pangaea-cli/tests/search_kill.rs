@@ -1,6 +1,7 @@
 //! `pangaea search` killed with SIGKILL at random moments and resumed each time reaches the
 //! final population of an uninterrupted run (ARCHITECTURE.md, "pangaea-search": the store). Uses the hidden
-//! `--fake-fitness` flag (no training) so that the search is fast.
+//! `--fake-fitness` flag (no training) so that the search is fast, with re-evaluation on, so that
+//! kills also land while extra runs are planned and run.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -10,7 +11,7 @@ use pangaea_search::Store;
 mod common;
 use common::summary;
 
-const SEARCH: [&str; 12] = [
+const SEARCH: [&str; 16] = [
     "--fake-fitness",
     "--seed",
     "3",
@@ -23,6 +24,10 @@ const SEARCH: [&str; 12] = [
     "--generations",
     "40",
     "--workers=3",
+    "--reevaluate-top",
+    "3",
+    "--reevaluate-runs",
+    "2",
 ];
 
 fn pangaea() -> Command {
@@ -47,6 +52,11 @@ impl XorShift {
 fn killed_and_resumed_searches_reach_the_uninterrupted_population() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.db");
+    // The time the binary takes to start (long when it loads libtorch): kills are timed after
+    // it, or a kill could never land after the store exists.
+    let start = Instant::now();
+    assert!(pangaea().arg("--version").status().unwrap().success());
+    let startup = start.elapsed();
     let start = Instant::now();
     let status = pangaea()
         .arg("search")
@@ -65,7 +75,7 @@ fn killed_and_resumed_searches_reach_the_uninterrupted_population() {
         .unwrap()
         .as_nanos() as u64
         | 1;
-    eprintln!("kill moments seed: {seed}; uninterrupted run: {full:?}");
+    eprintln!("kill moments seed: {seed}; uninterrupted run: {full:?}, start-up {startup:?}");
     let mut rng = XorShift(seed);
     // Kill at random moments, resuming each time, until the search completes; repeat with a
     // fresh store until at least 5 kills have landed in total. Every store must end equal to
@@ -89,7 +99,8 @@ fn killed_and_resumed_searches_reach_the_uninterrupted_population() {
                 command.arg("--store").arg(&path).args(SEARCH);
             }
             let mut child = command.spawn().unwrap();
-            std::thread::sleep(full.mul_f64(0.02 + 0.3 * rng.next_f64()));
+            let work = full.saturating_sub(startup);
+            std::thread::sleep(startup + work.mul_f64(0.02 + 0.3 * rng.next_f64()));
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 child.wait().unwrap();

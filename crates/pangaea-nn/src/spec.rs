@@ -4,7 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use pangaea_expr::Expr;
-use serde::{Deserialize, Serialize};
 
 use crate::{Baseline, NnError};
 
@@ -80,18 +79,7 @@ impl FromStr for ActivationSpec {
     }
 }
 
-impl Serialize for ActivationSpec {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ActivationSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ActivationSpec::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+pangaea_wire::serde_as_text!(ActivationSpec);
 
 #[cfg(test)]
 mod tests {

@@ -374,6 +374,10 @@ impl Default for SearchConfig {
     }
 }
 
+/// The standard deviation of one quick-preset evaluation's validation accuracy, measured with
+/// `pangaea noise --preset quick` (BENCHMARKS.md).
+const QUICK_NOISE_STD: f64 = 0.01;
+
 /// Names of the presets, for help texts.
 pub const PRESETS: [&str; 2] = ["quick", "paper"];
 
@@ -413,6 +417,12 @@ impl SearchConfig {
             executor: ExecutorConfig::Local {
                 workers: 2,
                 time_limit_seconds: 120.0,
+            },
+            reevaluation: Reevaluation {
+                top: 3,
+                runs: 3,
+                lcb_z: 1.0,
+                noise_std: QUICK_NOISE_STD,
             },
             ..SearchConfig::default()
         }

@@ -40,3 +40,32 @@ pub use request::{
     DEFAULT_PARAM_POINTS, REQUEST_VERSION,
 };
 pub use result::{EpochRecord, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION};
+
+#[doc(hidden)]
+pub use serde as __serde;
+
+/// Implements serde for a type through its `Display` and `FromStr`: a string in JSON and TOML,
+/// parsed when read, a parse error becoming the deserializer's error with the `FromStr` error's
+/// text. For the names that have one text form (`DeviceSpec`, the activation specs).
+#[macro_export]
+macro_rules! serde_as_text {
+    ($ty:ty) => {
+        impl $crate::__serde::Serialize for $ty {
+            fn serialize<S: $crate::__serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text = <String as $crate::__serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err($crate::__serde::de::Error::custom)
+            }
+        }
+    };
+}
