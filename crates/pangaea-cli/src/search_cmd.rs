@@ -486,13 +486,13 @@ fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<(
     Ok(())
 }
 
-/// A fitness with its runs: `0.7620 (1 run)`, `0.7590 ± 0.0021 (3 runs)` (± the standard error).
+/// A fitness with its runs: `0.7620 (1 run)`, `0.7590 ± 0.0021 SE (3 runs)`.
 fn fitness_text(fitness: Option<f64>, runs: usize, se: Option<f64>) -> String {
     let Some(f) = fitness else {
         return "-".to_owned();
     };
     match se {
-        Some(se) if runs >= 2 => format!("{f:.4} ± {se:.4} ({runs} runs)"),
+        Some(se) if runs >= 2 => format!("{f:.4} ± {se:.4} SE ({runs} runs)"),
         _ => format!("{f:.4} (1 run)"),
     }
 }

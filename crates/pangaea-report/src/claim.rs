@@ -131,11 +131,12 @@ impl Claim {
                 };
                 let _ = write!(
                     s,
-                    "{verdict}: the best function {:.4} ± {:.4} ({} runs) vs `{reference_name}` \
-                     {:.4} ± {:.4} ({} runs), ",
+                    "{verdict}: the best function {:.4} (std {:.4}, {} runs) vs `{reference_name}` \
+                     {:.4} (std {:.4}, {} runs), ",
                     best.mean, best.std, best.n, reference.mean, reference.std, reference.n
                 );
                 match test {
+                    Some(t) if t.p < 0.001 => s.push_str("Welch p < 0.001"),
                     Some(t) => {
                         let _ = write!(s, "Welch p = {:.3}", t.p);
                     }
@@ -172,7 +173,7 @@ mod tests {
         let s = c.sentence("relu(x)");
         assert!(s.starts_with("confirmed on the search's recipe"), "{s}");
         assert!(
-            s.contains("(3 runs)") && s.contains("Welch p = 0.000"),
+            s.contains("(std 0.0100, 3 runs)") && s.contains("Welch p < 0.001"),
             "{s}"
         );
 

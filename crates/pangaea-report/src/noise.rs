@@ -5,9 +5,11 @@
 //! A search compares candidates by single runs. Whether a difference between two of them means
 //! anything depends on the standard deviation of a *difference* of two single runs,
 //! sd_diff = √(s_a² + s_b²): a difference below 1.96·sd_diff is within what noise alone gives
-//! one time in twenty. With k runs each, the means' difference has sd_diff/√k. For the
-//! validation accuracy, the binomial floor √(p(1 − p)/n) of n validation images is shown next to
-//! it: the part of the noise that comes from measuring on few images rather than from training.
+//! one time in twenty. With k runs each, the means' difference has sd_diff/√k. Every run of a
+//! search is scored on the same validation images, so the spread measured here is training's
+//! (initialisation, batch order); for the validation accuracy the report also gives the
+//! binomial std √(p(1 − p)/n) of n validation images, the uncertainty of any single figure as an
+//! estimate of the accuracy on new images.
 
 use std::fmt::Write as _;
 
@@ -114,7 +116,8 @@ pub struct NoiseReport {
     pub pairs: Vec<NoisePair>,
     /// √(mean of the rows' variances): the typical single-run standard deviation.
     pub pooled_std: f64,
-    /// For the validation accuracy, √(p̄(1 − p̄)/n) at the mean accuracy p̄ over all runs.
+    /// For the validation accuracy, √(p̄(1 − p̄)/n) at the mean accuracy p̄ over all runs: the
+    /// validation set's own sampling error, common to every run.
     pub binomial_floor: Option<f64>,
 }
 
@@ -282,8 +285,10 @@ impl NoiseReport {
         if let (Some(b), Some(n)) = (self.binomial_floor, self.val_images) {
             let _ = write!(
                 s,
-                " Of that, measuring on {n} validation images alone accounts for a std of {}{unit} \
-                 (binomial); the rest comes from training (initialisation, batch order).",
+                " Every run is scored on the same {n} validation images, so this spread is \
+                 training's (initialisation, batch order); as an estimate of the accuracy on new \
+                 images, each single figure also carries the validation set's binomial std of \
+                 {}{unit}.",
                 f(b)
             );
         }
@@ -346,7 +351,7 @@ mod tests {
         assert!(md.contains("| `swish` | +4.00 | 1.41 |"), "{md}");
         assert!(md.contains("| `relu` | 3 | 81.00 | 1.00 |"), "{md}");
         assert!(md.contains("| `swish` | 3 (1 failed) | 85.00 |"), "{md}");
-        assert!(md.contains("1000 validation images"), "{md}");
+        assert!(md.contains("same 1000 validation images"), "{md}");
         let back: NoiseReport = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(back, report);
     }

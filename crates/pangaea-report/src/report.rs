@@ -58,19 +58,30 @@ fn fmt_fitness(f: Option<f64>) -> String {
     f.map_or_else(|| "—".to_owned(), |f| format!("{f:.4}"))
 }
 
-/// The best fitness of an evaluation of plain ReLU (any expression with ReLU's behaviour and
-/// no parameters), if the search ran one.
-fn relu_fitness(evaluations: &[EvaluationRecord]) -> Option<f64> {
+/// ReLU's fitness in the search, with its number of runs: the fitness of a baseline candidate
+/// with ReLU's behaviour and no parameters (the mean over its runs), else the best evaluation of
+/// such an expression, if the search ran one.
+fn relu_fitness(
+    baselines: &[pangaea_search::CandidateRecord],
+    evaluations: &[EvaluationRecord],
+) -> Option<(f64, usize)> {
     let relu = Expr::parse("relu(x)").ok()?.fingerprint();
+    let is_relu = |text: &str| {
+        Expr::parse(text)
+            .map(|x| !x.is_parametric() && x.fingerprint() == relu)
+            .unwrap_or(false)
+    };
+    if let Some(b) = baselines.iter().find(|b| is_relu(&b.expr)) {
+        if let Some(f) = b.fitness {
+            return Some((f, b.runs.max(1)));
+        }
+    }
     evaluations
         .iter()
-        .filter(|e| {
-            Expr::parse(&e.expr)
-                .map(|x| !x.is_parametric() && x.fingerprint() == relu)
-                .unwrap_or(false)
-        })
+        .filter(|e| is_relu(&e.expr))
         .filter_map(|e| e.fitness)
         .max_by(f64::total_cmp)
+        .map(|f| (f, 1))
 }
 
 fn parse(what: String, text: &str) -> Result<Expr, ReportError> {
@@ -165,7 +176,8 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     let evaluations = store.evaluations()?;
     let points = store.best_so_far()?;
     let top = store.top_forms(LEADERBOARD)?;
-    let relu = relu_fitness(&evaluations);
+    let relu_runs = relu_fitness(&store.baselines()?, &evaluations);
+    let relu = relu_runs.map(|r| r.0);
     let claim_text = match crate::claim::search_claim(store)? {
         (claim, Some(reference)) => {
             let text = claim.sentence(&reference);
@@ -183,8 +195,9 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     // 1. Progress.
     let fitness_svg = plot::fitness_svg(&points, relu)?;
     charts.push(write(out.join("fitness.svg"), &fitness_svg)?);
-    let relu_note = match relu {
-        Some(r) => format!("ReLU's fitness (dashed): {r:.4}."),
+    let relu_note = match relu_runs {
+        Some((r, 1)) => format!("ReLU's fitness (dashed): {r:.4}, one run."),
+        Some((r, n)) => format!("ReLU's fitness (dashed): {r:.4}, the mean of {n} runs."),
         None => "ReLU baseline: missing (the search did not evaluate plain <code>relu(x)</code>)."
             .to_owned(),
     };

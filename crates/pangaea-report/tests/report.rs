@@ -62,6 +62,8 @@ fn evaluate(request: &EvalRequest) -> EvalResult {
 
 fn small_store(path: &Path) {
     let mut config = SearchConfig::quick();
+    // One run per form (the quick preset re-evaluates; this store shows a single-run claim).
+    config.reevaluation.top = 0;
     config.population_size = 8;
     config.children_per_generation = 4;
     config.versions_per_child = 2;

@@ -139,6 +139,14 @@ fn the_best_forms_and_the_baselines_are_ranked_by_a_mean_over_runs() {
             "generation {g}: {scores:?}"
         );
     }
+    // The top forms the summary and the report show follow the same score.
+    let top: Vec<f64> = store
+        .top_forms(6)
+        .unwrap()
+        .iter()
+        .map(|t| score(t.candidate.fitness.unwrap(), t.candidate.runs.max(1)))
+        .collect();
+    assert!(top.windows(2).all(|w| w[0] >= w[1]), "{top:?}");
     // At the end, the top three have three runs of their standing version each, and their
     // fitness is the mean of those runs, with its standard error.
     for m in store.final_population().unwrap().iter().take(3) {

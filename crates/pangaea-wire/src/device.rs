@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-
 use crate::UnknownName;
 
 /// The compute device a request asks for. Which backend runs it depends on how pangaea was

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-
 use crate::NnError;
 
 /// The default number of APL hinges S (Agostinelli et al. 2015 used S = 1..5 on CIFAR).

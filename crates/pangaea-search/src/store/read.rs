@@ -297,15 +297,22 @@ impl Store {
         }
     }
 
-    /// The `k` best evaluated forms (duplicates and rejected ones excluded), best first, ties
-    /// broken by candidate order, each with its best parametric version.
+    /// The `k` best evaluated forms (duplicates and rejected ones excluded), best first by the
+    /// score the search ranks by (the fitness; with re-evaluation, its lower confidence bound
+    /// over the form's runs), ties broken by candidate order, each with its best parametric
+    /// version.
     pub fn top_forms(&self, k: usize) -> Result<Vec<TopForm>, SearchError> {
+        let re = self.config()?.reevaluation;
         let mut candidates = self.query_candidates(
             "WHERE state = ?1 AND fitness IS NOT NULL",
             [CandidateState::Evaluated],
         )?;
         candidates.sort_by(|a, b| {
-            crate::fitness::compare_best_first(a.fitness, b.fitness).then(a.id.cmp(&b.id))
+            crate::fitness::compare_best_first(
+                re.score(a.fitness, a.runs.max(1)),
+                re.score(b.fitness, b.runs.max(1)),
+            )
+            .then(a.id.cmp(&b.id))
         });
         let mut out = Vec::new();
         for candidate in candidates.into_iter().take(k) {
