@@ -10,6 +10,8 @@ use pangaea_search::{
 };
 use pangaea_wire::{EvalRequest, EvalResult};
 
+mod common;
+
 /// The fake fitness plus seed noise (uniform, ±0.02), as a real training's fitness moves with
 /// its seed: one lucky run can look better than it is.
 fn noisy(request: &EvalRequest) -> EvalResult {
@@ -250,26 +252,7 @@ fn reevaluation_resumes_exactly_after_an_interruption_anywhere() {
         .enumerate()
     {
         let path = dir.path().join(format!("run{i}.db"));
-        let mut search = Search::create(&path, config(11)).unwrap();
-        let mut ex = InProcessExecutor::new(3, noisy).with_shuffled_arrival(i as u64);
-        let options = RunOptions {
-            stop_after_evaluations: Some(k),
-            ..RunOptions::default()
-        };
-        assert_eq!(
-            search.run(&mut ex, &mut NoEvents, &options).unwrap(),
-            StopReason::Interrupted
-        );
-        drop(search);
-        loop {
-            let mut search = Search::resume(&path).unwrap();
-            let mut ex = InProcessExecutor::new(1, noisy);
-            let reason = search.run(&mut ex, &mut NoEvents, &options).unwrap();
-            if reason != StopReason::Interrupted {
-                assert_eq!(reason, StopReason::Generations);
-                break;
-            }
-        }
+        common::interrupt_and_resume(&path, config(11), noisy, k, i as u64);
         assert_eq!(fingerprint(&path), expected, "interrupted after {k}");
     }
 }

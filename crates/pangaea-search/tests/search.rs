@@ -9,6 +9,8 @@ use pangaea_search::{
 };
 use pangaea_wire::{EvalRequest, EvalResult};
 
+mod common;
+
 fn config(seed: u64) -> SearchConfig {
     let mut c = SearchConfig {
         seed,
@@ -324,27 +326,7 @@ fn interrupted_and_resumed_runs_reach_the_uninterrupted_result() {
         .len();
     for (i, k) in [1usize, 5, 16, 17, total - 1].into_iter().enumerate() {
         let path = dir.path().join(format!("run{i}.db"));
-        let mut search = Search::create(&path, config(7)).unwrap();
-        let mut ex = InProcessExecutor::new(3, fake_result).with_shuffled_arrival(i as u64);
-        let options = RunOptions {
-            stop_after_evaluations: Some(k),
-            ..RunOptions::default()
-        };
-        assert_eq!(
-            search.run(&mut ex, &mut NoEvents, &options).unwrap(),
-            StopReason::Interrupted
-        );
-        drop(search);
-        // Resume several times, interrupted again, then to the end.
-        loop {
-            let mut search = Search::resume(&path).unwrap();
-            let mut ex = InProcessExecutor::new(1, fake_result);
-            let reason = search.run(&mut ex, &mut NoEvents, &options).unwrap();
-            if reason != StopReason::Interrupted {
-                assert_eq!(reason, StopReason::Generations);
-                break;
-            }
-        }
+        common::interrupt_and_resume(&path, config(7), fake_result, k, i as u64);
         assert_eq!(
             summary(&path),
             expected,
