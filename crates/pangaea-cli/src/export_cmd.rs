@@ -1,5 +1,6 @@
 //! `pangaea export`: an expression as NumPy or PyTorch code, LaTeX, or JSON.
 
+use pangaea_wire::JsonFile;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;

@@ -5,6 +5,7 @@
 //! merged into an [`EvalRequest`] and every name in it (activation, architecture, dataset) is
 //! checked before any work starts; only then does training begin.
 
+use pangaea_wire::JsonFile;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -397,7 +398,7 @@ pub const BENCH_EXPRESSION: &str = "alpha * x * sigmoid(beta * abs(x))";
 /// Arguments of `pangaea bench train`.
 #[derive(Debug, Args)]
 pub struct BenchTrainArgs {
-    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c.
+    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v1-20, resnet-v2-56, all-cnn-c.
     #[arg(long, default_value = "wrn-10-4")]
     arch: Arch,
     /// Images per step.

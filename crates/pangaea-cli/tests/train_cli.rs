@@ -1,6 +1,7 @@
 //! `pangaea worker`, `pangaea train` and `pangaea bench train` through the binary, on the tiny
 //! network and a few hundred synthetic images.
 
+use pangaea_wire::JsonFile;
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -6,6 +6,7 @@
 //! run (time limit, crash, missing data) may succeed another time. Several processes may use one
 //! cache at once (WAL, busy timeout); each write is one statement.
 
+use pangaea_wire::JsonFile;
 use std::path::{Path, PathBuf};
 
 use pangaea_wire::{EvalRequest, EvalResult, Status};

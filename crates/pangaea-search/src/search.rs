@@ -36,7 +36,7 @@ use crate::fitness::{compare_best_first, fitness};
 use crate::selection::select_parent;
 use crate::store::{
     CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    FitnessUpdate, NewCandidate, NewRun, ResultSource, Store, Survivor,
+    FitnessUpdate, NewCandidate, NewRun, Origin, ResultSource, Store, Survivor,
 };
 
 /// How many draws a generation may make per new form it needs before it gives up.
@@ -297,7 +297,7 @@ impl Search {
             match c.state {
                 CandidateState::Rejected => events.event(&SearchEvent::CandidateRejected {
                     candidate: *id,
-                    expr: c.expr.clone(),
+                    expr: c.form.to_string(),
                     reason: c.reason.clone().unwrap_or_default(),
                 }),
                 CandidateState::Duplicate => {
@@ -308,7 +308,7 @@ impl Search {
                     };
                     events.event(&SearchEvent::CandidateDuplicate {
                         candidate: *id,
-                        expr: c.expr.clone(),
+                        expr: c.form.to_string(),
                         original,
                     })
                 }
@@ -496,8 +496,8 @@ impl Search {
             if accepted == target {
                 break;
             }
-            let (form, parent, mutation, detail) = if generation == 0 {
-                (random_initial(&self.ops, &mut rng), None, None, None)
+            let (form, origin) = if generation == 0 {
+                (random_initial(&self.ops, &mut rng), None)
             } else {
                 let index = select_parent(&self.config.selection, parents.len(), &mut rng);
                 let (parent_id, parent) = &parents[index];
@@ -510,23 +510,19 @@ impl Search {
                 ) else {
                     continue;
                 };
-                (
-                    outcome.expr,
-                    Some(*parent_id),
-                    Some(outcome.mutation.name().to_owned()),
-                    Some(outcome.detail),
-                )
+                let origin = Origin {
+                    parent: *parent_id,
+                    mutation: outcome.mutation.name().to_owned(),
+                    detail: outcome.detail,
+                };
+                (outcome.expr, Some(origin))
             };
             let form = form.without_params();
             let canonical = form.canonical_text();
             let fingerprint = form.fingerprint().to_string();
             let mut candidate = NewCandidate {
-                expr: form.to_string(),
-                canonical: canonical.clone(),
-                fingerprint: fingerprint.clone(),
-                parent,
-                mutation,
-                mutation_detail: detail,
+                form: form.clone(),
+                origin,
                 state: CandidateState::Pending,
                 reason: None,
                 duplicate_of: None,
@@ -721,12 +717,8 @@ impl Search {
             request.activation = expr.to_string();
             request.label = Some(format!("baseline-{i}"));
             plan.push(NewCandidate {
-                expr: expr.to_string(),
-                canonical: expr.canonical_text(),
-                fingerprint: expr.fingerprint().to_string(),
-                parent: None,
-                mutation: None,
-                mutation_detail: None,
+                form: expr.clone(),
+                origin: None,
                 state: CandidateState::Baseline,
                 reason: None,
                 duplicate_of: None,

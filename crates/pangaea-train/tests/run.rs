@@ -2,6 +2,7 @@
 //! seconds per run.
 
 use pangaea_train::{run, Silent, TrainEvent};
+use pangaea_wire::JsonFile;
 use pangaea_wire::{Arch, DatasetName, EvalRequest, EvalResult, Status};
 
 /// A quick request: 400 training and 200 validation images of the synthetic task.

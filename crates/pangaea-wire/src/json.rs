@@ -77,6 +77,44 @@ impl WireError {
     }
 }
 
+/// A wire type kept as a versioned JSON file: parse (refusing a newer version and bad values),
+/// print, read and write atomically. Implementors name themselves and their version; the
+/// methods are shared.
+pub trait JsonFile: Serialize + DeserializeOwned {
+    /// What the type is called in errors: `request`, `result`.
+    const WHAT: &'static str;
+    /// The newest format version this code reads and the one it writes.
+    const VERSION: u32;
+
+    /// Checks values that parse but are out of range; called after every parse.
+    fn validate(&self) -> Result<(), WireError> {
+        Ok(())
+    }
+
+    /// Parses the type from JSON text, refusing a newer version, unknown fields and bad values.
+    fn from_json(text: &str) -> Result<Self, WireError> {
+        let value: Self = from_json_versioned(text, Self::WHAT, Self::VERSION)?;
+        value.validate()?;
+        Ok(value)
+    }
+
+    /// The value as pretty JSON text with a trailing newline.
+    fn to_json(&self) -> String {
+        to_json(self)
+    }
+
+    /// Reads a file; errors name the file and the field.
+    fn read(path: &Path) -> Result<Self, WireError> {
+        read_file(path, Self::from_json)
+    }
+
+    /// Writes the file atomically (temporary name in the same directory, then rename), so a
+    /// reader polling for it never sees half of it.
+    fn write(&self, path: &Path) -> Result<(), WireError> {
+        write_atomic(path, self.to_json().as_bytes())
+    }
+}
+
 /// Deserializes `text`, first refusing a `version` newer than `supported` (so that a newer
 /// writer's unknown fields produce the version error, not an unknown-field error).
 pub(crate) fn from_json_versioned<T: DeserializeOwned>(

@@ -33,7 +33,7 @@ pub use arch::Arch;
 pub use dataset::DatasetName;
 pub use device::DeviceSpec;
 pub use granularity::Granularity;
-pub use json::{write_atomic, WireError};
+pub use json::{write_atomic, JsonFile, WireError};
 pub use name::UnknownName;
 pub use request::{
     DatasetSpec, EvalRequest, OptimizerSpec, RecordSpec, ScheduleKind, ScheduleSpec,

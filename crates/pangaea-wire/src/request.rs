@@ -9,11 +9,11 @@
 //! up to its own and refuses a newer one with [`WireError::NewerVersion`] before looking at any
 //! other field (a newer writer may have added fields this reader does not know).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{self, WireError};
+use crate::json::{JsonFile, WireError};
 use crate::{Arch, DatasetName, DeviceSpec, Granularity, UnknownName};
 
 /// The version of the [`EvalRequest`] format this code writes (and the newest it reads).
@@ -284,7 +284,7 @@ impl EvalRequest {
         };
         let o = &mut request.optimizer;
         match architecture {
-            Arch::ResNetV1_56 | Arch::ResNetV2_56 => o.weight_decay = 1e-4,
+            Arch::ResNetV1_56 | Arch::ResNetV1_20 | Arch::ResNetV2_56 => o.weight_decay = 1e-4,
             Arch::AllCnnC => {
                 o.lr = 0.01;
                 o.weight_decay = 1e-3;
@@ -362,27 +362,14 @@ impl EvalRequest {
         }
         Ok(())
     }
+}
 
-    /// Parses a request from JSON text, refusing a newer version, unknown fields and bad values.
-    pub fn from_json(text: &str) -> Result<Self, WireError> {
-        let request: Self = json::from_json_versioned(text, "request", REQUEST_VERSION)?;
-        request.check()?;
-        Ok(request)
-    }
+impl JsonFile for EvalRequest {
+    const WHAT: &'static str = "request";
+    const VERSION: u32 = REQUEST_VERSION;
 
-    /// The request as pretty JSON text.
-    pub fn to_json(&self) -> String {
-        json::to_json(self)
-    }
-
-    /// Reads a request file; errors name the file and the field.
-    pub fn read(path: &Path) -> Result<Self, WireError> {
-        json::read_file(path, Self::from_json)
-    }
-
-    /// Writes the request atomically (temporary name in the same directory, then rename).
-    pub fn write(&self, path: &Path) -> Result<(), WireError> {
-        json::write_atomic(path, self.to_json().as_bytes())
+    fn validate(&self) -> Result<(), WireError> {
+        self.check()
     }
 }
 

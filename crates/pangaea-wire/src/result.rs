@@ -7,11 +7,10 @@
 //! process error (ARCHITECTURE.md, convention 8). Metrics that were not measured are `null`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{self, WireError};
+use crate::json::JsonFile;
 
 /// The version of the [`EvalResult`] format this code writes (and the newest it reads).
 pub const RESULT_VERSION: u32 = 1;
@@ -183,27 +182,11 @@ impl EvalResult {
             test_images: None,
         }
     }
+}
 
-    /// Parses a result from JSON text, refusing a newer version.
-    pub fn from_json(text: &str) -> Result<Self, WireError> {
-        json::from_json_versioned(text, "result", RESULT_VERSION)
-    }
-
-    /// The result as pretty JSON text.
-    pub fn to_json(&self) -> String {
-        json::to_json(self)
-    }
-
-    /// Reads a result file; errors name the file and the field.
-    pub fn read(path: &Path) -> Result<Self, WireError> {
-        json::read_file(path, Self::from_json)
-    }
-
-    /// Writes the result atomically (temporary name in the same directory, then rename), so a
-    /// reader polling for the file never sees half of it.
-    pub fn write(&self, path: &Path) -> Result<(), WireError> {
-        json::write_atomic(path, self.to_json().as_bytes())
-    }
+impl JsonFile for EvalResult {
+    const WHAT: &'static str = "result";
+    const VERSION: u32 = RESULT_VERSION;
 }
 
 #[cfg(test)]
@@ -342,7 +325,7 @@ mod tests {
             .replace("\"version\": 1", "\"version\": 2");
         let err = EvalResult::from_json(&text).unwrap_err();
         assert!(
-            matches!(err, WireError::NewerVersion { found: 2, .. }),
+            matches!(err, crate::WireError::NewerVersion { found: 2, .. }),
             "{err}"
         );
     }

@@ -8,49 +8,93 @@ use crate::NnError;
 /// The default number of APL hinges S (Agostinelli et al. 2015 used S = 1..5 on CIFAR).
 pub const APL_DEFAULT_HINGES: usize = 2;
 
-/// A baseline activation, selectable by name.
-///
-/// The fixed ones run on burn's own tensor operations (faster than an expression); the learnable
-/// ones ([`Baseline::is_learnable`]) carry their own parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Baseline {
+/// Defines [`Baseline`] and [`FixedBaseline`] from one list of the fixed baselines, so that the
+/// two enums, the names and the conversion between them cannot drift apart.
+macro_rules! baselines {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $name:literal, )*) => {
+        /// A baseline activation, selectable by name.
+        ///
+        /// The fixed ones run on burn's own tensor operations (faster than an expression); the
+        /// learnable ones ([`Baseline::is_learnable`]) carry their own parameters.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Baseline {
+            $( $(#[doc = $doc])* $variant, )*
+            /// x if x ≥ 0 else a·x, a learned per channel (He et al. 2015), initialised to 0.25.
+            Prelu,
+            /// x·σ(βx), β learned per channel (Ramachandran et al. 2017), initialised to 1.
+            SwishBeta,
+            /// Padé activation unit P5/Q4 with the safe denominator, one set per site
+            /// (Molina et al. 2020), initialised to approximate leaky ReLU.
+            Pau,
+            /// Adaptive piecewise linear unit with this many hinges per channel (Agostinelli et
+            /// al. 2015).
+            Apl {
+                /// The number of hinges S.
+                hinges: usize,
+            },
+        }
+
+        /// The baselines without parameters: the [`Baseline`] variants of the same names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum FixedBaseline {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Baseline {
+            /// Every baseline (APL with its default number of hinges).
+            pub const ALL: [Baseline; 16] = [
+                $( Baseline::$variant, )*
+                Baseline::Prelu,
+                Baseline::SwishBeta,
+                Baseline::Pau,
+                Baseline::Apl { hinges: APL_DEFAULT_HINGES },
+            ];
+
+            /// The fixed baseline of this name, if it is one.
+            fn fixed(self) -> Option<FixedBaseline> {
+                match self {
+                    $( Baseline::$variant => Some(FixedBaseline::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+
+        impl FixedBaseline {
+            /// The name, as [`Baseline::name`].
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( FixedBaseline::$variant => $name, )*
+                }
+            }
+        }
+    };
+}
+
+baselines! {
     /// max(x, 0).
-    Relu,
+    Relu => "relu",
     /// x if x > 0 else 0.01x.
-    LeakyRelu,
+    LeakyRelu => "leaky_relu",
     /// x if x > 0 else eˣ − 1.
-    Elu,
+    Elu => "elu",
     /// λ·(x if x > 0 else α(eˣ − 1)).
-    Selu,
+    Selu => "selu",
     /// x·Φ(x), exact.
-    Gelu,
+    Gelu => "gelu",
     /// x·σ(x).
-    Swish,
+    Swish => "swish",
     /// x·tanh(softplus(x)).
-    Mish,
+    Mish => "mish",
     /// log(1 + eˣ).
-    Softplus,
+    Softplus => "softplus",
     /// x/(1 + |x|).
-    Softsign,
+    Softsign => "softsign",
     /// tanh x.
-    Tanh,
+    Tanh => "tanh",
     /// σ(x).
-    Sigmoid,
+    Sigmoid => "sigmoid",
     /// x·σ(x) if x ≥ 0 else (eˣ − 1)·σ(x).
-    Elish,
-    /// x if x ≥ 0 else a·x, a learned per channel (He et al. 2015), initialised to 0.25.
-    Prelu,
-    /// x·σ(βx), β learned per channel (Ramachandran et al. 2017), initialised to 1.
-    SwishBeta,
-    /// Padé activation unit P5/Q4 with the safe denominator, one set per site
-    /// (Molina et al. 2020), initialised to approximate leaky ReLU.
-    Pau,
-    /// Adaptive piecewise linear unit with this many hinges per channel (Agostinelli et al.
-    /// 2015).
-    Apl {
-        /// The number of hinges S.
-        hinges: usize,
-    },
+    Elish => "elish",
 }
 
 /// A [`Baseline`] as one of the two kinds of site it makes.
@@ -60,24 +104,6 @@ pub enum BaselineKind {
     Fixed(FixedBaseline),
     /// Parameters of its own: a module.
     Learnable(LearnableBaseline),
-}
-
-/// The baselines without parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[expect(missing_docs, reason = "each is the Baseline variant of the same name")]
-pub enum FixedBaseline {
-    Relu,
-    LeakyRelu,
-    Elu,
-    Selu,
-    Gelu,
-    Swish,
-    Mish,
-    Softplus,
-    Softsign,
-    Tanh,
-    Sigmoid,
-    Elish,
 }
 
 /// The baselines with parameters of their own.
@@ -96,73 +122,40 @@ pub enum LearnableBaseline {
     },
 }
 
-impl Baseline {
-    /// Every baseline (APL with its default number of hinges).
-    pub const ALL: [Baseline; 16] = [
-        Baseline::Relu,
-        Baseline::LeakyRelu,
-        Baseline::Elu,
-        Baseline::Selu,
-        Baseline::Gelu,
-        Baseline::Swish,
-        Baseline::Mish,
-        Baseline::Softplus,
-        Baseline::Softsign,
-        Baseline::Tanh,
-        Baseline::Sigmoid,
-        Baseline::Elish,
-        Baseline::Prelu,
-        Baseline::SwishBeta,
-        Baseline::Pau,
-        Baseline::Apl {
-            hinges: APL_DEFAULT_HINGES,
-        },
-    ];
-
-    /// The base name (`apl` for every APL, whatever its number of hinges).
+impl LearnableBaseline {
+    /// The base name (`apl` for every APL), as [`Baseline::name`].
     pub fn name(self) -> &'static str {
         match self {
-            Baseline::Relu => "relu",
-            Baseline::LeakyRelu => "leaky_relu",
-            Baseline::Elu => "elu",
-            Baseline::Selu => "selu",
-            Baseline::Gelu => "gelu",
-            Baseline::Swish => "swish",
-            Baseline::Mish => "mish",
-            Baseline::Softplus => "softplus",
-            Baseline::Softsign => "softsign",
-            Baseline::Tanh => "tanh",
-            Baseline::Sigmoid => "sigmoid",
-            Baseline::Elish => "elish",
-            Baseline::Prelu => "prelu",
-            Baseline::SwishBeta => "swish_beta",
-            Baseline::Pau => "pau",
-            Baseline::Apl { .. } => "apl",
+            LearnableBaseline::Prelu => "prelu",
+            LearnableBaseline::SwishBeta => "swish_beta",
+            LearnableBaseline::Pau => "pau",
+            LearnableBaseline::Apl { .. } => "apl",
+        }
+    }
+}
+
+impl Baseline {
+    /// The base name (`apl` for every APL, whatever its number of hinges).
+    pub fn name(self) -> &'static str {
+        match self.kind() {
+            BaselineKind::Fixed(fixed) => fixed.name(),
+            BaselineKind::Learnable(learnable) => learnable.name(),
         }
     }
 
     /// Whether the baseline is fixed or has parameters of its own, as a type each kind of
     /// site can be built from.
     pub fn kind(self) -> BaselineKind {
-        use BaselineKind::{Fixed, Learnable};
-        match self {
-            Baseline::Relu => Fixed(FixedBaseline::Relu),
-            Baseline::LeakyRelu => Fixed(FixedBaseline::LeakyRelu),
-            Baseline::Elu => Fixed(FixedBaseline::Elu),
-            Baseline::Selu => Fixed(FixedBaseline::Selu),
-            Baseline::Gelu => Fixed(FixedBaseline::Gelu),
-            Baseline::Swish => Fixed(FixedBaseline::Swish),
-            Baseline::Mish => Fixed(FixedBaseline::Mish),
-            Baseline::Softplus => Fixed(FixedBaseline::Softplus),
-            Baseline::Softsign => Fixed(FixedBaseline::Softsign),
-            Baseline::Tanh => Fixed(FixedBaseline::Tanh),
-            Baseline::Sigmoid => Fixed(FixedBaseline::Sigmoid),
-            Baseline::Elish => Fixed(FixedBaseline::Elish),
-            Baseline::Prelu => Learnable(LearnableBaseline::Prelu),
-            Baseline::SwishBeta => Learnable(LearnableBaseline::SwishBeta),
-            Baseline::Pau => Learnable(LearnableBaseline::Pau),
-            Baseline::Apl { hinges } => Learnable(LearnableBaseline::Apl { hinges }),
+        if let Some(fixed) = self.fixed() {
+            return BaselineKind::Fixed(fixed);
         }
+        BaselineKind::Learnable(match self {
+            Baseline::Prelu => LearnableBaseline::Prelu,
+            Baseline::SwishBeta => LearnableBaseline::SwishBeta,
+            Baseline::Pau => LearnableBaseline::Pau,
+            Baseline::Apl { hinges } => LearnableBaseline::Apl { hinges },
+            fixed => unreachable!("{fixed:?} is fixed"),
+        })
     }
 
     /// Whether the baseline has parameters of its own, trained with the weights.
@@ -227,6 +220,12 @@ mod tests {
             Baseline::Apl { hinges: 3 }.kind(),
             BaselineKind::Learnable(LearnableBaseline::Apl { hinges: 3 })
         );
+    }
+
+    #[test]
+    fn names_are_distinct() {
+        let names: std::collections::BTreeSet<_> = Baseline::ALL.iter().map(|b| b.name()).collect();
+        assert_eq!(names.len(), Baseline::ALL.len());
     }
 
     #[test]

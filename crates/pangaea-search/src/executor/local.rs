@@ -12,6 +12,7 @@
 //! its share of the cores (`PANGAEA_THREADS`, `RAYON_NUM_THREADS`: cores / workers), so N
 //! workers do not each start a thread per core.
 
+use pangaea_wire::JsonFile;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -38,7 +38,7 @@ mod write;
 pub use open::Store;
 pub use records::{
     BestPoint, CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    FitnessUpdate, NewCandidate, NewRun, PopulationMember, ResultSource, Survivor, TopForm,
+    FitnessUpdate, NewCandidate, NewRun, Origin, PopulationMember, ResultSource, Survivor, TopForm,
 };
 pub use schema::SCHEMA_VERSION;
 pub use slurm_jobs::{SlurmJobRecord, SlurmJobState, SlurmTaskEnd};

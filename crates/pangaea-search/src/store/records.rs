@@ -1,6 +1,8 @@
 //! The records the store reads and writes: candidates with their [`CandidateState`],
 //! evaluations, plans, the population, and the shapes of the report's queries.
 
+use pangaea_expr::Expr;
+use pangaea_wire::JsonFile;
 use pangaea_wire::{EvalRequest, EvalResult};
 
 use super::sql::stored_as_name;
@@ -167,18 +169,10 @@ impl EvaluationRecord {
 /// A candidate planned for a generation, before it has an id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCandidate {
-    /// Form text.
-    pub expr: String,
-    /// Canonical text.
-    pub canonical: String,
-    /// Fingerprint, hex.
-    pub fingerprint: String,
-    /// Parent id.
-    pub parent: Option<i64>,
-    /// Mutation name.
-    pub mutation: Option<String>,
-    /// Mutation detail.
-    pub mutation_detail: Option<String>,
+    /// The form (no parameters); the store keeps its text, canonical text and fingerprint.
+    pub form: Expr,
+    /// Where it came from: none for the initial population and the baselines.
+    pub origin: Option<Origin>,
     /// `Pending` (with versions), `Rejected`, `Duplicate`, or `Baseline` (one version, as written).
     pub state: CandidateState,
     /// Rejection reason or duplicate note.
@@ -187,6 +181,17 @@ pub struct NewCandidate {
     pub duplicate_of: Option<DuplicateOf>,
     /// The parametric versions: (expression text, request JSON).
     pub versions: Vec<(String, String)>,
+}
+
+/// The parent a child was mutated from, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// The parent's candidate id.
+    pub parent: i64,
+    /// The mutation's name (`insert`, …).
+    pub mutation: String,
+    /// What it did (`insert tanh above node 2`).
+    pub detail: String,
 }
 
 /// An extra run of a stored candidate's version, planned by a later generation.

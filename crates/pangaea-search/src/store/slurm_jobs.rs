@@ -246,12 +246,8 @@ mod tests {
             .insert_plan(
                 0,
                 &[NewCandidate {
-                    expr: "tanh(x)".to_owned(),
-                    canonical: "tanh(x)".to_owned(),
-                    fingerprint: "0".to_owned(),
-                    parent: None,
-                    mutation: None,
-                    mutation_detail: None,
+                    form: "tanh(x)".parse().unwrap(),
+                    origin: None,
                     state: CandidateState::Pending,
                     reason: None,
                     duplicate_of: None,

@@ -2,6 +2,7 @@
 //! is one transaction, so a process killed at any instant leaves the store as it was before
 //! or after the write, never in between.
 
+use pangaea_wire::JsonFile;
 use rusqlite::params;
 
 use super::records::{
@@ -28,18 +29,19 @@ impl Store {
                 DuplicateOf::Stored(id) => id,
                 DuplicateOf::InPlan(i) => ids[i],
             });
+            let origin = c.origin.as_ref();
             tx.execute(
                 "INSERT INTO candidates (generation, expr, canonical, fingerprint, parent_id, \
                  mutation, mutation_detail, state, reason, duplicate_of) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     generation as i64,
-                    c.expr,
-                    c.canonical,
-                    c.fingerprint,
-                    c.parent,
-                    c.mutation,
-                    c.mutation_detail,
+                    c.form.to_string(),
+                    c.form.canonical_text(),
+                    c.form.fingerprint().to_string(),
+                    origin.map(|o| o.parent),
+                    origin.map(|o| &o.mutation),
+                    origin.map(|o| &o.detail),
                     c.state,
                     c.reason,
                     duplicate_of

@@ -22,6 +22,7 @@
 //! [`CancelToken`] (the CLI does on Ctrl-C), the executor cancels its tasks with `scancel`,
 //! marks them `cancelled` in the ledger (they do not count as attempts), and the batch stops.
 
+use pangaea_wire::JsonFile;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
