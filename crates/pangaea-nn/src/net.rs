@@ -70,7 +70,8 @@ impl NetConfig {
         let body = match self.arch {
             Arch::Tiny => Body::Tiny(Tiny::new(c, k, &sites, device)),
             Arch::Wrn10_4 => Body::Wrn(Wrn::new(c, k, &sites, device)),
-            Arch::ResNetV1_56 => Body::ResNetV1(ResNetV1::new(c, k, &sites, device)),
+            Arch::ResNetV1_56 => Body::ResNetV1(ResNetV1::new(9, c, k, &sites, device)),
+            Arch::ResNetV1_20 => Body::ResNetV1(ResNetV1::new(3, c, k, &sites, device)),
             Arch::ResNetV2_56 => Body::ResNetV2(ResNetV2::new(c, k, &sites, device)),
             Arch::AllCnnC => Body::AllCnnC(AllCnnC::new(c, self.image_size, k, &sites, device)),
         };

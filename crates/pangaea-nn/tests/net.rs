@@ -40,10 +40,11 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 }
 
 /// Weights (not activation parameters) for 3 channels and 10 classes, and the number of sites.
-const SIZES: [(Arch, usize, usize); 5] = [
+const SIZES: [(Arch, usize, usize); 6] = [
     (Arch::Tiny, 61_338, 4),
     (Arch::Wrn10_4, 1_198_810, 7),
     (Arch::ResNetV1_56, 853_018, 55),
+    (Arch::ResNetV1_20, 269_722, 19),
     (Arch::ResNetV2_56, 1_663_338, 55),
     (Arch::AllCnnC, 1_369_738, 9),
 ];

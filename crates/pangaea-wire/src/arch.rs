@@ -23,6 +23,10 @@ pub enum Arch {
     /// He et al.'s CIFAR ResNet-56 with option-A shortcuts.
     #[serde(rename = "resnet-v1-56")]
     ResNetV1_56,
+    /// The same ResNet with 3 blocks per stage (depth 20): the small ResNet of quick transfer
+    /// studies.
+    #[serde(rename = "resnet-v1-20")]
+    ResNetV1_20,
     /// The Keras pre-activation bottleneck ResNet-56.
     #[serde(rename = "resnet-v2-56")]
     ResNetV2_56,
@@ -33,16 +37,18 @@ pub enum Arch {
 
 impl Arch {
     /// Every architecture.
-    pub const ALL: [Arch; 5] = [
+    pub const ALL: [Arch; 6] = [
         Arch::Tiny,
         Arch::Wrn10_4,
         Arch::ResNetV1_56,
+        Arch::ResNetV1_20,
         Arch::ResNetV2_56,
         Arch::AllCnnC,
     ];
 
     /// The accepted names, for help texts and errors.
-    pub const NAMES: &'static str = "tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c";
+    pub const NAMES: &'static str =
+        "tiny, wrn-10-4, resnet-v1-56, resnet-v1-20, resnet-v2-56, all-cnn-c";
 
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -50,6 +56,7 @@ impl Arch {
             Arch::Tiny => "tiny",
             Arch::Wrn10_4 => "wrn-10-4",
             Arch::ResNetV1_56 => "resnet-v1-56",
+            Arch::ResNetV1_20 => "resnet-v1-20",
             Arch::ResNetV2_56 => "resnet-v2-56",
             Arch::AllCnnC => "all-cnn-c",
         }
@@ -98,7 +105,7 @@ mod tests {
         let err = "resnet-50".parse::<Arch>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown architecture `resnet-50` (expected one of tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c)"
+            "unknown architecture `resnet-50` (expected one of tiny, wrn-10-4, resnet-v1-56, resnet-v1-20, resnet-v2-56, all-cnn-c)"
         );
     }
 }

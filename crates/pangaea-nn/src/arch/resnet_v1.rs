@@ -1,4 +1,5 @@
-//! `resnet-v1-56`: the CIFAR ResNet of He et al. (2016), §4.2, with n = 9.
+//! `resnet-v1-56` and `resnet-v1-20`: the CIFAR ResNet of He et al. (2016), §4.2, with n = 9
+//! and n = 3 blocks per stage.
 //!
 //! Stem conv3×3(16)-BN-act, then 3 stages × 9 basic blocks with 16, 32, 64 filters (the first
 //! block of stages 2 and 3 has stride 2), global average pooling and a linear layer; 6·9 + 2 = 56
@@ -9,7 +10,8 @@
 //!
 //! 55 sites (`stem.act`, `stage{1,2,3}.block{0..8}.act{1,2}`, where `act2` follows the
 //! addition). Weights for 3 input channels and 10 classes: 853,018 — the paper's Table 6 gives
-//! 0.85M for ResNet-56.
+//! 0.85M for ResNet-56. With n = 3 (`resnet-v1-20`): 19 sites and 269,722 weights (0.27M in
+//! the same table).
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -21,8 +23,6 @@ use burn::tensor::{Device, Tensor};
 use super::layers::{batch_norm, classifier, conv3x3, global_avg_pool};
 use crate::activation::{Activation, ActivationContext, SiteBuilder};
 
-/// Blocks per stage, n: depth 6n + 2 = 56.
-const BLOCKS_PER_STAGE: usize = 9;
 /// Filters per stage.
 const WIDTHS: [usize; 3] = [16, 32, 64];
 
@@ -68,7 +68,7 @@ impl Block {
     }
 }
 
-/// ResNet-v1-56.
+/// ResNet-v1 of depth 6n + 2.
 #[derive(Module, Debug)]
 pub struct ResNetV1 {
     stem: Conv2d,
@@ -79,8 +79,10 @@ pub struct ResNetV1 {
 }
 
 impl ResNetV1 {
-    /// The network for `in_channels`-channel images and `classes` classes.
+    /// The network with `blocks_per_stage` (n) basic blocks per stage, depth 6n + 2, for
+    /// `in_channels`-channel images and `classes` classes.
     pub fn new(
+        blocks_per_stage: usize,
         in_channels: usize,
         classes: usize,
         sites: &SiteBuilder,
@@ -89,7 +91,7 @@ impl ResNetV1 {
         let mut blocks = Vec::new();
         let mut channels = WIDTHS[0];
         for (stage, &width) in WIDTHS.iter().enumerate() {
-            for b in 0..BLOCKS_PER_STAGE {
+            for b in 0..blocks_per_stage {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
                 let name = |i: usize| format!("stage{}.block{b}.act{i}", stage + 1);
                 let extra = width - channels;
