@@ -41,6 +41,9 @@ enum Command {
     Compare(crate::report_cmd::CompareArgs),
     /// Measure the noise of one fitness evaluation: the spread over seeds under a search recipe.
     Noise(Box<crate::noise_cmd::NoiseArgs>),
+    /// Train functions on a grid of architectures × datasets, several runs each; write the
+    /// paper-style table (markdown, JSON, LaTeX) and an HTML page. Resumable.
+    Study(Box<crate::study_cmd::StudyArgs>),
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
@@ -58,6 +61,7 @@ pub fn run() -> i32 {
         Command::Final(args) => args.exec(),
         Command::Compare(args) => args.exec(),
         Command::Noise(args) => args.exec(),
+        Command::Study(args) => args.exec(),
     };
     crate::exit::report(result)
 }

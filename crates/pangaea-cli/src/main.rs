@@ -11,6 +11,7 @@ mod recipe_flags;
 mod report_cmd;
 mod search_cmd;
 mod search_reporter;
+mod study_cmd;
 mod train_cmd;
 
 fn main() {

@@ -20,7 +20,7 @@ pub struct RecipeFlags {
     /// Folder holding the datasets (default: $PANGAEA_DATA, then the user cache).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v2-56, all-cnn-c.
+    /// Architecture: tiny, wrn-10-4, resnet-v1-56, resnet-v1-20, resnet-v2-56, all-cnn-c.
     #[arg(long)]
     pub arch: Option<Arch>,
     /// Activation parameters per channel, per layer, or shared by the network: channel, layer,

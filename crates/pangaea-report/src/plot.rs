@@ -35,7 +35,7 @@ pub fn color(i: usize) -> RGBColor {
 }
 
 /// The finite range of `values`, padded by 5 %; (0, 1) when none is finite.
-fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);
@@ -374,6 +374,41 @@ pub(crate) fn params_svg(
         root.present().map_err(|x| e(x.to_string()))?;
     }
     Ok(svg)
+}
+
+/// How many sites a learned-shape chart draws at most (evenly spread over the network).
+const SHAPE_SITES: usize = 7;
+
+/// The learned-shape chart of one evaluation: f and f′ at the median learned parameters of
+/// each site (the last snapshot; at most [`SHAPE_SITES`] sites, evenly spread), with the
+/// initial shape dashed. None when the run recorded no parameters.
+pub(crate) fn learned_shapes_svg(
+    expr: &Expr,
+    snaps: &[ParamSnapshot],
+    caption: &str,
+) -> Result<Option<String>, ReportError> {
+    let Some(last) = snaps.last().filter(|s| !s.sites.is_empty()) else {
+        return Ok(None);
+    };
+    let medians = site_medians(last);
+    let mut curves = vec![Curve {
+        label: "initial (all 1)".to_owned(),
+        expr: expr.clone(),
+        params: [pangaea_expr::PARAM_INIT; 3],
+        color: 7,
+        dashed: true,
+    }];
+    for (k, i) in spread(medians.len(), SHAPE_SITES).into_iter().enumerate() {
+        let (site, params) = &medians[i];
+        curves.push(Curve {
+            label: site.clone(),
+            expr: expr.clone(),
+            params: *params,
+            color: k,
+            dashed: false,
+        });
+    }
+    function_svg(&curves, (-5.0, 5.0), (900, 420), Some(caption), Some(10.0)).map(Some)
 }
 
 #[cfg(test)]

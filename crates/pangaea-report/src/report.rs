@@ -20,6 +20,7 @@ use pangaea_search::{EvaluationRecord, Store, TopForm};
 use pangaea_wire::ParamSnapshot;
 
 use crate::error::ReportError;
+use crate::html::{esc, inline, write, STYLE};
 use crate::plot;
 
 /// How many functions the shapes chart and the leaderboard show.
@@ -37,21 +38,6 @@ pub struct ReportFiles {
     pub leaderboard: PathBuf,
     /// Every SVG chart.
     pub charts: Vec<PathBuf>,
-}
-
-fn write(path: PathBuf, text: &str) -> Result<PathBuf, ReportError> {
-    std::fs::write(&path, text).map_err(|source| ReportError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn fmt_fitness(f: Option<f64>) -> String {
@@ -102,44 +88,6 @@ fn snapshots(e: &EvaluationRecord) -> Result<(Vec<ParamSnapshot>, usize), Report
     Ok(result
         .map(|r| (r.activation_params, r.epochs.len()))
         .unwrap_or_default())
-}
-
-/// How many sites a learned-shape chart draws at most (evenly spread over the network).
-const SHAPE_SITES: usize = 7;
-
-/// The learned-shape chart of one evaluation: f and f′ at the median learned parameters of
-/// each site (the last snapshot; at most [`SHAPE_SITES`] sites, evenly spread), with the
-/// initial shape dashed. None when the run recorded no parameters.
-fn learned_shapes_svg(
-    expr: &Expr,
-    snaps: &[ParamSnapshot],
-    caption: &str,
-) -> Result<Option<String>, ReportError> {
-    let Some(last) = snaps.last().filter(|s| !s.sites.is_empty()) else {
-        return Ok(None);
-    };
-    let medians = plot::site_medians(last);
-    let mut curves = vec![plot::Curve {
-        label: "initial (all 1)".to_owned(),
-        expr: expr.clone(),
-        params: [pangaea_expr::PARAM_INIT; 3],
-        color: 7,
-        dashed: true,
-    }];
-    for (k, i) in plot::spread(medians.len(), SHAPE_SITES)
-        .into_iter()
-        .enumerate()
-    {
-        let (site, params) = &medians[i];
-        curves.push(plot::Curve {
-            label: site.clone(),
-            expr: expr.clone(),
-            params: *params,
-            color: k,
-            dashed: false,
-        });
-    }
-    plot::function_svg(&curves, (-5.0, 5.0), (900, 420), Some(caption), Some(10.0)).map(Some)
 }
 
 fn leaderboard(top: &[TopForm]) -> String {
@@ -300,7 +248,7 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
         }
         let (snaps, _) = snapshots(&t.best)?;
         let caption = format!("#{} {}", k + 1, t.best.expr);
-        if let Some(svg) = learned_shapes_svg(&expr, &snaps, &caption)? {
+        if let Some(svg) = plot::learned_shapes_svg(&expr, &snaps, &caption)? {
             charts.push(write(out.join(format!("learned-{}.svg", k + 1)), &svg)?);
             sections.push_str(&inline(&svg));
             drawn += 1;
@@ -376,18 +324,3 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
         charts,
     })
 }
-
-/// An SVG document as an inline element (without its XML declaration).
-fn inline(svg: &str) -> String {
-    let body = match svg.find("<svg") {
-        Some(i) => &svg[i..],
-        None => svg,
-    };
-    format!("<div class=\"chart\">{body}</div>")
-}
-
-const STYLE: &str = "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
-h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ccc;padding-bottom:.2em}\
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;\
-text-align:left}.chart svg{max-width:100%;height:auto}.legend{padding-left:1.5em}\
-.swatch{display:inline-block;width:1.2em;height:.7em;margin-right:.5em}code{font-size:.95em}";

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use pangaea_report::study::{run_study, write_study, CellSpec, StudyConfig};
 use pangaea_report::{final_plan, write_report};
 use pangaea_search::{fake_result, InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig};
-use pangaea_search::{StopRule, Store};
-use pangaea_wire::{EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
+use pangaea_search::{Cache, CancelToken, StopRule, Store};
+use pangaea_wire::{Arch, DatasetName, EvalRequest, EvalResult, ParamSnapshot, SiteRecord};
 
 /// The fake fitness, plus recorded parameters: 2 sites × 4 channels drifting over 3 epochs, one
 /// snapshot per epoch end as results written before snapshots carried their step (so the
@@ -140,11 +141,11 @@ fn report_of_a_small_store() {
         );
     }
 
-    screenshot(&files.index);
+    screenshot(&files.index, "report");
 }
 
 /// Renders the page with headless chromium into a PNG and checks it is a real image.
-fn screenshot(index: &Path) {
+fn screenshot(index: &Path, name: &str) {
     let browser = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -158,11 +159,11 @@ fn screenshot(index: &Path) {
             std::env::var_os("PANGAEA_REQUIRE_BROWSER").is_none(),
             "PANGAEA_REQUIRE_BROWSER is set but neither chromium nor chromium-browser runs"
         );
-        eprintln!("NOTICE: chromium not found; skipping the headless-browser check of the report");
+        eprintln!("NOTICE: chromium not found; skipping the headless-browser check of the {name}");
         return;
     };
     let profile = tempfile::tempdir().unwrap();
-    let png = std::env::temp_dir().join("pangaea-report-screenshot.png");
+    let png = std::env::temp_dir().join(format!("pangaea-{name}-screenshot.png"));
     let _ = std::fs::remove_file(&png);
     let status = Command::new(browser)
         .args([
@@ -193,7 +194,7 @@ fn screenshot(index: &Path) {
         bytes.len()
     );
     // Keep a copy of the page next to the screenshot for people to look at.
-    let keep = std::env::temp_dir().join("pangaea-report-example");
+    let keep = std::env::temp_dir().join(format!("pangaea-{name}-example"));
     let _ = std::fs::remove_dir_all(&keep);
     std::fs::create_dir_all(&keep).unwrap();
     for entry in std::fs::read_dir(index.parent().unwrap()).unwrap() {
@@ -236,4 +237,89 @@ fn the_final_plan_uses_the_whole_training_set() {
         assert_eq!(r.epochs, config.training.epochs);
         assert_eq!(r.architecture, config.training.architecture);
     }
+}
+
+/// A study of the small store's top functions against ReLU in two cells, run in-process with
+/// the fake fitness standing in for training (test accuracy from the fitness and the seed):
+/// the store's functions resolve to their best versions, and the page renders in chromium.
+#[test]
+fn a_study_of_a_search_s_functions_renders_its_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("run.db");
+    small_store(&db);
+    let store = Store::open_read_only(&db).unwrap();
+    let top = store.top_forms(3).unwrap();
+    let cell = |arch| {
+        CellSpec::new(
+            arch,
+            DatasetName::Synthetic,
+            serde_json::json!({ "epochs": 3 }),
+        )
+    };
+    let config = StudyConfig {
+        title: "transfer of a small search".to_owned(),
+        runs: 3,
+        functions: vec![
+            "relu".to_owned(),
+            format!("{}#top2", db.display()),
+            // The third best, by id; the first again, which is dropped as a repeat.
+            format!("{}#{}", db.display(), top[2].candidate.id),
+            format!("{}#{}", db.display(), top[0].candidate.id),
+        ],
+        cells: vec![cell(Arch::Tiny), cell(Arch::ResNetV1_20)],
+        ..StudyConfig::default()
+    };
+    let plan = config.plan().unwrap();
+    let names: Vec<&str> = plan
+        .functions
+        .iter()
+        .map(|f| f.activation.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "relu",
+            &top[0].best.expr,
+            &top[1].best.expr,
+            &top[2].best.expr
+        ]
+    );
+    assert_eq!(
+        plan.functions[3].origin,
+        format!("{} candidate {}", db.display(), top[2].candidate.id)
+    );
+    let mut executor = InProcessExecutor::new(2, |request: &EvalRequest| {
+        let mut request = request.clone();
+        if request.activation == "relu" {
+            request.activation = "relu(x)".to_owned();
+        }
+        let mut result = evaluate(&request);
+        result.test_accuracy = result
+            .val_accuracy
+            .map(|a| 0.9 * a + 0.002 * request.seed as f64);
+        result
+    });
+    let cache = Cache::open(&dir.path().join("study.db")).unwrap();
+    let study = run_study(
+        plan,
+        &mut executor,
+        &cache,
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(study.finished(), 4 * 2 * 3);
+    let files = write_study(&study, &dir.path().join("study")).unwrap();
+    let html = std::fs::read_to_string(&files.index).unwrap();
+    for piece in [
+        "<h2>General or specialised</h2>",
+        "<h2>Runs per cell</h2>",
+        "<h2>Learned parameters</h2>",
+        "block1.act",
+    ] {
+        assert!(html.contains(piece), "index.html lacks {piece:?}");
+    }
+    let tex = std::fs::read_to_string(dir.path().join("study/table.tex")).unwrap();
+    assert!(tex.contains("\\toprule"), "{tex}");
+    screenshot(&files.index, "study");
 }
