@@ -9,7 +9,7 @@ use clap::Args;
 use pangaea_report::study::{
     run_study, write_study, StudyConfig, StudyEvent, StudyTable, STUDY_PRESETS,
 };
-use pangaea_search::{Cache, ExecutorConfig, LocalExecutor};
+use pangaea_search::{Cache, Executor, ExecutorConfig, LocalExecutor, SlurmExecutor};
 use pangaea_wire::{DatasetName, EvalResult};
 
 use crate::exit::usage;
@@ -25,7 +25,10 @@ use crate::train_cmd::check_activation;
 ///
 /// Every finished run is stored in DIR/study.db the moment it finishes: run the same command
 /// again (or `pangaea study --config DIR/study.toml --out DIR`) after a crash or Ctrl-C and only
-/// the runs that had not finished are trained.
+/// the runs that had not finished are trained. Runs go to local worker processes, or to a Slurm
+/// cluster with `kind = "slurm"` under the configuration's `[executor]` (settings under
+/// `[executor.slurm]`, as for a search; its job ledger is kept in DIR/study.db, so a restarted
+/// study adopts its live tasks instead of submitting them again).
 #[derive(Debug, Args)]
 pub struct StudyArgs {
     /// Start from a preset: `transfer-quick` (Fashion-MNIST and MNIST × tiny net and
@@ -53,10 +56,11 @@ pub struct StudyArgs {
     /// Seed of run 0; run r uses seed + r.
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker processes at once.
+    /// Worker processes at once (local executor), or Slurm tasks at once (slurm executor:
+    /// `executor.slurm.max_jobs`).
     #[arg(long)]
     workers: Option<usize>,
-    /// Seconds one run may take before its worker is killed.
+    /// Seconds one run may take before its worker is killed (or its Slurm task times out).
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
     /// Folder holding the datasets of every cell (default: each dataset's usual place).
@@ -112,7 +116,15 @@ impl StudyArgs {
                     *time_limit_seconds = t;
                 }
             }
-            ExecutorConfig::Fake { .. } | ExecutorConfig::Slurm { .. } => {}
+            ExecutorConfig::Slurm { slurm } => {
+                if let Some(w) = self.workers {
+                    slurm.max_jobs = w;
+                }
+                if let Some(t) = self.time_limit {
+                    slurm.time_limit_seconds = t;
+                }
+            }
+            ExecutorConfig::Fake { .. } => {}
         }
         if let Some(dir) = &self.data_dir {
             let dir = serde_json::Value::String(dir.display().to_string());
@@ -144,33 +156,39 @@ impl StudyArgs {
         for cell in &plan.cells {
             check_data(&cell.name, &cell.request.dataset)?;
         }
-        let (workers, time_limit) =
-            match &config.executor {
-                ExecutorConfig::Local {
-                    workers,
-                    time_limit_seconds,
-                } => (*workers, *time_limit_seconds),
-                ExecutorConfig::Fake { .. } | ExecutorConfig::Slurm { .. } => return Err(usage(
-                    "a study runs on `executor.kind = \"local\"` worker processes; the `slurm` \
-                     and `fake` executors are for searches only",
-                )),
-            };
+        if matches!(config.executor, ExecutorConfig::Fake { .. }) {
+            return Err(usage(
+                "the `fake` executor is for searches only: a study needs test accuracies",
+            ));
+        }
         std::fs::create_dir_all(&self.out)
             .with_context(|| format!("failed to create `{}`", self.out.display()))?;
-        std::fs::write(self.out.join("study.toml"), config.to_toml()).with_context(|| {
-            format!(
-                "failed to write `{}`",
-                self.out.join("study.toml").display()
-            )
-        })?;
-        let cache = Cache::open(&self.out.join("study.db"))?;
+        let toml_path = self.out.join("study.toml");
+        std::fs::write(&toml_path, config.to_toml())
+            .with_context(|| format!("failed to write `{}`", toml_path.display()))?;
+        let results_path = self.out.join("study.db");
+        let cache = Cache::open(&results_path)?;
         let program = std::env::current_exe().context("failed to find the pangaea executable")?;
-        let mut executor = LocalExecutor::new(
-            &program,
-            workers,
-            Duration::from_secs_f64(time_limit),
-            &self.out.join("runs"),
-        )?;
+        let (mut executor, workers): (Box<dyn Executor>, usize) = match &config.executor {
+            ExecutorConfig::Local {
+                workers,
+                time_limit_seconds,
+            } => (
+                Box::new(LocalExecutor::new(
+                    &program,
+                    *workers,
+                    Duration::from_secs_f64(*time_limit_seconds),
+                    &self.out.join("runs"),
+                )?),
+                *workers,
+            ),
+            ExecutorConfig::Slurm { slurm } => (
+                // The job ledger lives in the results file; the run directory next to it.
+                Box::new(SlurmExecutor::new(&program, slurm, &results_path)?),
+                slurm.max_jobs,
+            ),
+            ExecutorConfig::Fake { .. } => unreachable!("refused above"),
+        };
         eprintln!(
             "study `{}`: {} functions × {} cells × {} runs, {} at a time",
             plan.title,
@@ -182,10 +200,14 @@ impl StudyArgs {
         let cancel = crate::interrupt::on_ctrl_c("stopping the study")?;
         let results = run_study(
             plan,
-            &mut executor,
+            executor.as_mut(),
             &cache,
             &cancel,
             &mut |event| match event {
+                StudyEvent::Resumed { finished, total } if finished == total => eprintln!(
+                    "{finished} of {total} runs already finished (in {}); nothing to run",
+                    self.out.join("study.db").display(),
+                ),
                 StudyEvent::Resumed { finished, total } if finished > 0 => eprintln!(
                     "{finished} of {total} runs already finished (in {}); running the other {}",
                     self.out.join("study.db").display(),

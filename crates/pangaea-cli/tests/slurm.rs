@@ -1,7 +1,8 @@
-//! `pangaea search --executor slurm` against a real Slurm cluster (issue 5): start one with
-//! `scripts/slurm-cluster.sh start` and export the `SLURM_CONF` it prints. `.ci/run` does so
-//! and sets `PANGAEA_REQUIRE_SLURM=1`, under which an unreachable cluster fails these tests; without
-//! it, and without a cluster answering `sinfo`, each test says why and returns.
+//! `pangaea search --executor slurm` (and `pangaea study` on Slurm) against a real Slurm cluster
+//! (issue 5): start one with `scripts/slurm-cluster.sh start` and export the `SLURM_CONF` it
+//! prints. `.ci/run` does so and sets `PANGAEA_REQUIRE_SLURM=1`, under which an unreachable
+//! cluster fails these tests; without it, and without a cluster answering `sinfo`, each test says
+//! why and returns.
 //!
 //! The searches are tiny (synthetic data, the tiny net, 64 training images), so the time goes
 //! to Slurm's scheduling; the time-limit test waits for Slurm's one-minute minimum.
@@ -399,4 +400,69 @@ fn ctrl_c_cancels_the_jobs_and_resume_finishes_the_search() {
         c
     });
     assert_eq!(summary(&path), local_reference(dir.path()));
+}
+
+/// `pangaea study` on the cluster: every run goes out as an array task with its ledger in the
+/// study's results file, the table equals the same study run by local workers (training on
+/// the CPU is deterministic), and a second start submits nothing.
+#[test]
+fn a_study_on_slurm_equals_the_local_study() {
+    if !cluster() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let study = |executor: &str| {
+        format!(
+            "runs = 2\nfunctions = [\"relu\", \"alpha * tanh(beta * x)\"]\n{executor}\n\
+             [[cells]]\narchitecture = \"tiny\"\ndataset = \"synthetic\"\n\
+             recipe = {{ epochs = 1, batch_size = 32, dataset = {{ limit_train = 64, limit_val = 32 }} }}\n"
+        )
+    };
+    std::fs::write(
+        d.join("slurm.toml"),
+        study("[executor]\nkind = \"slurm\"\n[executor.slurm]\npoll_seconds = 0.5\ngres = \"gpu:1\"\nmax_jobs = 4"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("local.toml"),
+        study("[executor]\nkind = \"local\"\nworkers = 2\ntime_limit_seconds = 600"),
+    )
+    .unwrap();
+    let run_study = |config: &str, out: &str| {
+        let mut c = Command::new(PANGAEA);
+        c.args(["study", "--config", config, "--out", out])
+            .current_dir(d);
+        run(c)
+    };
+    run_study("slurm.toml", "slurm");
+    run_study("local.toml", "local");
+    let accuracies = |out: &str| {
+        let table: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(out).join("table.json")).unwrap())
+                .unwrap();
+        table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["entries"][0]["test_accuracies"].clone())
+            .collect::<Vec<_>>()
+    };
+    let on_slurm = accuracies("slurm");
+    assert_eq!(on_slurm, accuracies("local"));
+    assert!(
+        on_slurm.iter().all(|a| a.as_array().unwrap().len() == 2),
+        "{on_slurm:?}"
+    );
+
+    let ledger = pangaea_search::SlurmLedger::open(&d.join("slurm/study.db")).unwrap();
+    let jobs = ledger.jobs().unwrap();
+    assert_eq!(jobs.len(), 4, "{jobs:?}");
+    assert!(jobs
+        .iter()
+        .all(|j| j.state == SlurmJobState::Done && j.slurm_id().is_some()));
+
+    let stderr = run_study("slurm.toml", "slurm");
+    assert!(stderr.contains("4 of 4 runs already finished"), "{stderr}");
+    assert_eq!(ledger.jobs().unwrap().len(), 4, "nothing submitted again");
 }

@@ -161,6 +161,13 @@ fn bad_configurations_are_refused_with_the_field_named() {
                 .replace("time_limit_seconds = 600\n", ""),
             "searches only",
         ),
+        (
+            STUDY.replace(
+                "kind = \"local\"\nworkers = 1\ntime_limit_seconds = 600",
+                "kind = \"slurm\"\n[executor.slurm]\ntime_limit_seconds = 0",
+            ),
+            "time_limit_seconds",
+        ),
     ];
     for (text, needle) in cases {
         std::fs::write(d.join("study.toml"), &text).unwrap();

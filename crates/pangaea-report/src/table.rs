@@ -48,13 +48,9 @@ impl ComparisonTable {
                 let mut test_accuracies = Vec::new();
                 let mut failures = Vec::new();
                 for r in results {
-                    match (r.status, r.test_accuracy) {
-                        (Status::Ok, Some(a)) if a.is_finite() => test_accuracies.push(a),
-                        (status, _) => failures.push(format!(
-                            "{}: {}",
-                            status.name(),
-                            r.reason.as_deref().unwrap_or("no test accuracy recorded")
-                        )),
+                    match test_accuracy(r) {
+                        Ok(a) => test_accuracies.push(a),
+                        Err(failure) => failures.push(failure),
                     }
                 }
                 ComparisonRow {
@@ -136,6 +132,19 @@ impl ComparisonTable {
         let mut s = serde_json::to_string_pretty(self).expect("a table serializes");
         s.push('\n');
         s
+    }
+}
+
+/// A run's test accuracy, or why it has none (`diverged: …`): only an `ok` run with a finite test
+/// accuracy counts.
+pub(crate) fn test_accuracy(r: &EvalResult) -> Result<f64, String> {
+    match (r.status, r.test_accuracy) {
+        (Status::Ok, Some(a)) if a.is_finite() => Ok(a),
+        (status, _) => Err(format!(
+            "{}: {}",
+            status.name(),
+            r.reason.as_deref().unwrap_or("no test accuracy recorded")
+        )),
     }
 }
 

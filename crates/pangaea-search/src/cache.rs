@@ -44,7 +44,9 @@ impl Cache {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql())?;
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS results (request TEXT PRIMARY KEY, result TEXT NOT NULL);",
+            "CREATE TABLE IF NOT EXISTS results (request TEXT PRIMARY KEY, result TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS request_ids (id INTEGER PRIMARY KEY, \
+             request TEXT NOT NULL UNIQUE);",
         )
         .map_err(sql())?;
         Ok(Cache {
@@ -74,6 +76,27 @@ impl Cache {
         })?;
         result.label = request.label.clone();
         Ok(Some(result))
+    }
+
+    /// A number for a request (without its label), the same every time this file is asked: a
+    /// job id that names the same training run across restarts, for an executor that adopts
+    /// live tasks by id (the Slurm executor).
+    pub fn request_id(&self, request: &EvalRequest) -> Result<i64, SearchError> {
+        let key = cache_key(request);
+        let sql = || sql_err(&self.path, "numbering a request");
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO request_ids (request) VALUES (?1)",
+                [&key],
+            )
+            .map_err(sql())?;
+        self.conn
+            .query_row(
+                "SELECT id FROM request_ids WHERE request = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .map_err(sql())
     }
 
     /// Stores a result (only `ok` and `diverged`; others are ignored).
@@ -118,5 +141,11 @@ mod tests {
         let failed = EvalResult::not_run(None, "x", Status::Failed, "time limit".into());
         cache.put(&request, &failed).unwrap();
         assert_eq!(cache.get(&request).unwrap(), None);
+        // Request ids: the same for the same request in any connection, whatever the label.
+        let id = cache.request_id(&request).unwrap();
+        request.label = Some("c".into());
+        assert_eq!(other.request_id(&request).unwrap(), id);
+        request.seed += 1;
+        assert_ne!(cache.request_id(&request).unwrap(), id);
     }
 }

@@ -61,6 +61,6 @@ pub use search::{generation_rng, RunOptions, Search};
 pub use selection::select_parent;
 pub use store::{
     BestPoint, CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
-    FitnessUpdate, NewCandidate, NewRun, PopulationMember, ResultSource, SlurmJobRecord,
-    SlurmJobState, SlurmTaskEnd, Store, Survivor, TopForm, SCHEMA_VERSION,
+    FitnessUpdate, NewCandidate, NewRun, Origin, PopulationMember, ResultSource, SlurmJobRecord,
+    SlurmJobState, SlurmLedger, SlurmTaskEnd, Store, Survivor, TopForm, SCHEMA_VERSION,
 };

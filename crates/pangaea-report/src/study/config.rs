@@ -112,6 +112,13 @@ impl CellSpec {
     /// recipe, the dataset, the `recipe` fields over them, on the full training set with the
     /// test set measured. Errors name the field (`recipe.optimizer.lr`).
     pub fn request(&self) -> Result<EvalRequest, String> {
+        for owned in ["activation", "seed", "label"] {
+            if self.recipe.contains_key(owned) {
+                return Err(format!(
+                    "recipe.{owned}: set by the study for each run (functions, seed), not in a recipe"
+                ));
+            }
+        }
         let mut base = EvalRequest::recipe(self.architecture);
         base.dataset.name = self.dataset;
         let mut value = serde_json::to_value(&base).expect("a request serializes");
@@ -530,6 +537,10 @@ mod tests {
             (
                 format!("{base}recipe = {{ architecture = \"wrn-10-4\" }}\n"),
                 "not in its recipe",
+            ),
+            (
+                format!("{base}recipe = {{ seed = 3 }}\n"),
+                "cells[0].recipe.seed: set by the study",
             ),
             (
                 format!("{base}[[cells]]\narchitecture = \"tiny\"\ndataset = \"synthetic\"\n"),

@@ -46,7 +46,7 @@ pub fn write_study(study: &StudyResults, out: &Path) -> Result<StudyFiles, Repor
         "<h1>{}</h1><p>{} functions × {} cells × {} runs: {} of {} runs finished. Test accuracy \
          (%), mean ± std; <strong>bold</strong>: best of the column; p: Welch's t-test against \
          ReLU in the same cell; W / T / L: cells where the function is significantly better than \
-         / equal to / worse than ReLU (p &lt; {}).</p>",
+         / equal to / worse than ReLU (p &lt; {}; a run that diverged makes the cell a loss).</p>",
         esc(&table.title),
         study.plan.functions.len(),
         study.plan.cells.len(),
@@ -266,6 +266,21 @@ fn strip_svg(table: &StudyTable, cell: usize) -> Result<String, ReportError> {
                     Circle::new((100.0 * a, y + jitter), 4, plot::color(k).mix(0.8).filled())
                 }))
                 .map_err(|x| e(x.to_string()))?;
+            if !entry.failures.is_empty() {
+                // Runs without a test accuracy are named on their row, not silently missing.
+                let text = if entry.diverged == entry.failures.len() {
+                    format!("{} diverged", entry.diverged)
+                } else {
+                    format!("{} without a test accuracy", entry.failures.len())
+                };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (lo + 0.01 * (hi - lo), y + 0.1),
+                        ("sans-serif", 13).into_font().color(&plot::color(k)),
+                    )))
+                    .map_err(|x| e(x.to_string()))?;
+            }
             if entry.summary.n > 0 {
                 let m = 100.0 * entry.summary.mean;
                 chart

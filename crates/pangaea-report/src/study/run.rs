@@ -4,6 +4,8 @@
 //! failed (time limit, crash, missing data) are not stored and run again; diverged runs are
 //! results and are kept.
 
+use std::collections::HashMap;
+
 use pangaea_search::{BatchObserver, Cache, CancelToken, Executor, Job, Outcome, SearchError};
 use pangaea_wire::EvalResult;
 
@@ -20,11 +22,11 @@ pub enum StudyEvent<'a> {
         /// Runs in the plan.
         total: usize,
     },
-    /// A run finished.
+    /// A run finished (a run two cells share counts once).
     RunFinished {
         /// Runs finished in this execution so far.
         done: usize,
-        /// Runs this execution has to do.
+        /// Distinct runs this execution has to do.
         todo: usize,
         /// The run's cell name.
         cell: &'a str,
@@ -68,21 +70,30 @@ pub fn run_study(
         finished,
         total: plan.runs.len(),
     });
-    let jobs: Vec<Job> = plan
-        .runs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| results[*i].is_none())
-        .map(|(i, run)| Job {
-            id: i as i64,
-            request: run.request.clone(),
-        })
-        .collect();
+    // One job per distinct request (two cells may ask for the same run), numbered by the
+    // results file so that an executor adopting live tasks by id (Slurm) finds the same run.
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut runs_of_job: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, run) in plan.runs.iter().enumerate() {
+        if results[i].is_some() {
+            continue;
+        }
+        let id = cache.request_id(&run.request)?;
+        let runs = runs_of_job.entry(id).or_default();
+        if runs.is_empty() {
+            jobs.push(Job {
+                id,
+                request: run.request.clone(),
+            });
+        }
+        runs.push(i);
+    }
     if !jobs.is_empty() {
         let mut observer = Recorder {
             plan: &plan,
             cache,
             results: &mut results,
+            runs_of_job: &runs_of_job,
             done: 0,
             todo: jobs.len(),
             on_event,
@@ -92,11 +103,12 @@ pub fn run_study(
     Ok(StudyResults { plan, results })
 }
 
-/// Stores each finished run in the results file and in its slot, and reports it.
+/// Stores each finished run in the results file and in its slots, and reports it.
 struct Recorder<'a> {
     plan: &'a StudyPlan,
     cache: &'a Cache,
     results: &'a mut Vec<Option<EvalResult>>,
+    runs_of_job: &'a HashMap<i64, Vec<usize>>,
     done: usize,
     todo: usize,
     on_event: &'a mut dyn FnMut(StudyEvent<'_>),
@@ -108,18 +120,26 @@ impl BatchObserver for Recorder<'_> {
     }
 
     fn finished(&mut self, outcome: Outcome) -> Result<bool, SearchError> {
-        let index = usize::try_from(outcome.id).expect("job ids are plan indices");
-        let run = &self.plan.runs[index];
-        self.cache.put(&run.request, &outcome.result)?;
+        let runs = self.runs_of_job.get(&outcome.id).ok_or_else(|| {
+            SearchError::Executor(format!(
+                "a result for job {}, which was not asked for",
+                outcome.id
+            ))
+        })?;
+        let first = &self.plan.runs[runs[0]];
+        self.cache.put(&first.request, &outcome.result)?;
         self.done += 1;
-        let cell = self.plan.cells[run.cell].name.as_str();
         (self.on_event)(StudyEvent::RunFinished {
             done: self.done,
             todo: self.todo,
-            cell,
+            cell: &self.plan.cells[first.cell].name,
             result: &outcome.result,
         });
-        self.results[index] = Some(outcome.result);
+        for &i in runs {
+            let mut result = outcome.result.clone();
+            result.label = self.plan.runs[i].request.label.clone();
+            self.results[i] = Some(result);
+        }
         Ok(true)
     }
 }
@@ -262,6 +282,34 @@ mod tests {
         let t = StudyTable::from_results(&third);
         assert_eq!((t.rows[1].wins, t.rows[1].losses), (2, 0));
         assert_eq!((t.rows[2].wins, t.rows[2].losses), (0, 2));
+    }
+
+    #[test]
+    fn a_run_two_cells_share_is_trained_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("study.db")).unwrap();
+        let mut config = config();
+        config.cells[1] = config.cells[0].clone();
+        config.cells[1].name = Some("the same again".into());
+        let plan = config.plan().unwrap();
+        let calls = std::sync::Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let mut executor = InProcessExecutor::new(2, move |r: &EvalRequest| fake(r, &c, 0));
+        let study = run_study(
+            plan,
+            &mut executor,
+            &cache,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 9);
+        assert_eq!(study.finished(), 18);
+        for (run, result) in study.plan.runs.iter().zip(&study.results) {
+            assert_eq!(result.as_ref().unwrap().label, run.request.label);
+        }
+        let t = StudyTable::from_results(&study);
+        assert_eq!(t.rows[1].entries[0], t.rows[1].entries[1]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::{summarize, welch, Summary, WelchTest};
 use crate::study::run::StudyResults;
-use crate::table::REFERENCE;
+use crate::table::{test_accuracy, REFERENCE};
 
 /// The significance level of a win or a loss.
 pub const ALPHA: f64 = 0.05;
@@ -19,11 +19,12 @@ pub const ALPHA: f64 = 0.05;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// Higher mean, Welch p < [`ALPHA`].
+    /// Higher mean, Welch p < [`ALPHA`], and no run diverged.
     Win,
-    /// No significant difference.
+    /// No significant difference, and no run diverged.
     Tie,
-    /// Lower mean, Welch p < [`ALPHA`].
+    /// Lower mean with Welch p < [`ALPHA`], or a run that diverged: a function that does not
+    /// always train is worse than one that does, whatever its other runs score.
     Loss,
 }
 
@@ -42,6 +43,8 @@ pub struct StudyEntry {
     pub best: bool,
     /// Runs without a test accuracy (diverged, failed), with their reasons.
     pub failures: Vec<String>,
+    /// How many of those diverged (non-finite loss or parameters).
+    pub diverged: usize,
     /// Runs of the plan without a result yet.
     pub missing: usize,
 }
@@ -117,11 +120,15 @@ impl StudyTable {
                 for row in rows.iter_mut().filter(|r| r.activation != REFERENCE) {
                     let e = &mut row.entries[c];
                     e.vs_relu = welch(&e.test_accuracies, &reference[c].test_accuracies);
-                    e.verdict = e.vs_relu.map(|w| match (w.p < ALPHA, w.t > 0.0) {
-                        (false, _) => Verdict::Tie,
-                        (true, true) => Verdict::Win,
-                        (true, false) => Verdict::Loss,
-                    });
+                    e.verdict = if e.diverged > 0 {
+                        Some(Verdict::Loss)
+                    } else {
+                        e.vs_relu.map(|w| match (w.p < ALPHA, w.t > 0.0) {
+                            (false, _) => Verdict::Tie,
+                            (true, true) => Verdict::Win,
+                            (true, false) => Verdict::Loss,
+                        })
+                    };
                 }
             }
             let best = rows
@@ -166,7 +173,7 @@ impl StudyTable {
             "# {}\n\nTest accuracy (%), mean ± std over {} run{} per function and cell; \
              **bold**: best of the column; p: Welch's t-test against ReLU in the same cell; \
              W / T / L: cells where the function is significantly better than / equal to / worse \
-             than ReLU (p < {ALPHA}).\n\n",
+             than ReLU (p < {ALPHA}; a run that diverged makes the cell a loss).\n\n",
             self.title,
             self.runs_per_function,
             if self.runs_per_function == 1 { "" } else { "s" }
@@ -246,7 +253,7 @@ impl StudyTable {
         let _ = writeln!(
             s,
             "\\caption{{{}: test accuracy (\\%), mean $\\pm$ std over {} runs; best of each column in bold; \
-             Welch's $p$ against ReLU in parentheses; W/T/L: significantly better/equal/worse than ReLU ($p < {ALPHA}$).}}",
+             Welch's $p$ against ReLU in parentheses; W/T/L: significantly better/equal/worse than ReLU ($p < {ALPHA}$; a diverged run makes a loss).}}",
             latex_escape(&self.title),
             self.runs_per_function
         );
@@ -292,16 +299,16 @@ fn entry(slots: &[&Option<EvalResult>]) -> StudyEntry {
     let mut test_accuracies = Vec::new();
     let mut failures = Vec::new();
     let mut missing = 0;
+    let mut diverged = 0;
     for slot in slots {
         match slot {
             None => missing += 1,
-            Some(r) => match (r.status, r.test_accuracy) {
-                (Status::Ok, Some(a)) if a.is_finite() => test_accuracies.push(a),
-                (status, _) => failures.push(format!(
-                    "{}: {}",
-                    status.name(),
-                    r.reason.as_deref().unwrap_or("no test accuracy recorded")
-                )),
+            Some(r) => match test_accuracy(r) {
+                Ok(a) => test_accuracies.push(a),
+                Err(failure) => {
+                    diverged += usize::from(r.status == Status::Diverged);
+                    failures.push(failure);
+                }
             },
         }
     }
@@ -312,6 +319,7 @@ fn entry(slots: &[&Option<EvalResult>]) -> StudyEntry {
         verdict: None,
         best: false,
         failures,
+        diverged,
         missing,
     }
 }
@@ -347,6 +355,16 @@ fn reading(row: &StudyRow, cells: &[String]) -> String {
     };
     if !losses.is_empty() {
         let _ = write!(text, "; worse in {}", losses.join(", "));
+    }
+    let diverged: Vec<&str> = row
+        .entries
+        .iter()
+        .zip(cells)
+        .filter(|(e, _)| e.diverged > 0)
+        .map(|(_, c)| c.as_str())
+        .collect();
+    if !diverged.is_empty() {
+        let _ = write!(text, " (diverged in {})", diverged.join(", "));
     }
     if untested > 0 && tested > 0 {
         let _ = write!(
@@ -514,6 +532,33 @@ mod tests {
             t.rows[2].reading.as_deref(),
             Some("no significant difference from ReLU in any cell")
         );
+    }
+
+    #[test]
+    fn a_function_that_diverges_in_a_cell_loses_it() {
+        let mut study = study(|_, f, r| Some([0.90, 0.95, 0.90][f] + 0.001 * r as f64));
+        // `x * erf(x)` diverges in every run of the second cell, `tanh(x)` in one run.
+        for (run, result) in study.plan.runs.iter().zip(study.results.iter_mut()) {
+            if run.cell == 1 && (run.function == 1 || (run.function == 2 && run.replicate == 0)) {
+                let r = result.as_mut().unwrap();
+                r.status = Status::Diverged;
+                r.test_accuracy = None;
+                r.reason = Some("non-finite training loss".into());
+            }
+        }
+        let t = StudyTable::from_results(&study);
+        let erf = &t.rows[1];
+        assert_eq!(erf.entries[1].diverged, 4);
+        assert_eq!(erf.entries[1].verdict, Some(Verdict::Loss));
+        assert_eq!((erf.wins, erf.ties, erf.losses), (1, 0, 1));
+        assert_eq!(
+            erf.reading.as_deref(),
+            Some(
+                "specialised: better than ReLU in tiny / mnist; worse in resnet-v1-20 / mnist \
+                 (diverged in resnet-v1-20 / mnist)"
+            )
+        );
+        assert_eq!(t.rows[2].entries[1].verdict, Some(Verdict::Loss));
     }
 
     #[test]

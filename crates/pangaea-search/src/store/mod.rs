@@ -41,5 +41,5 @@ pub use records::{
     FitnessUpdate, NewCandidate, NewRun, Origin, PopulationMember, ResultSource, Survivor, TopForm,
 };
 pub use schema::SCHEMA_VERSION;
-pub use slurm_jobs::{SlurmJobRecord, SlurmJobState, SlurmTaskEnd};
+pub use slurm_jobs::{SlurmJobRecord, SlurmJobState, SlurmLedger, SlurmTaskEnd};
 pub(crate) use sql::sql_err;

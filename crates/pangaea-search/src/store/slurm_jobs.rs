@@ -7,7 +7,9 @@
 //! submitted; `--resume` finds a `submitting` batch's job by its name, adopts `submitted`
 //! ones, and never submits an evaluation twice.
 
-use rusqlite::{params, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::sql::{sql_err, stored_as_name};
 use super::Store;
@@ -100,7 +102,7 @@ fn serialize_slurm_state<S: serde::Serializer>(
     }
 }
 
-/// How one task ended, for [`Store::finish_slurm_tasks`].
+/// How one task ended, for [`SlurmLedger::finish_slurm_tasks`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlurmTaskEnd {
     /// The batch.
@@ -116,12 +118,73 @@ pub struct SlurmTaskEnd {
 }
 
 impl Store {
+    /// Every recorded attempt, by batch and task (empty for a store of schema 1 opened
+    /// read-only).
+    pub fn slurm_jobs(&self) -> Result<Vec<SlurmJobRecord>, SearchError> {
+        read_jobs(&self.conn, &self.path)
+    }
+}
+
+/// The ledger the Slurm executor writes: the `slurm_jobs` table of a search store, or of any
+/// other SQLite file a caller keeps its runs in (a study's results file), where the table is
+/// created without the search store's reference to its evaluations: there the evaluation ids
+/// are the caller's job ids.
+pub struct SlurmLedger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SlurmLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlurmLedger")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SlurmLedger {
+    /// Opens the ledger in `path` (created if missing). A search store is opened as a store
+    /// first, so that an older one is migrated and its own table is used.
+    pub fn open(path: &Path) -> Result<SlurmLedger, SearchError> {
+        let sql = || sql_err(path, "opening the slurm ledger");
+        if path.exists() {
+            let probe = Connection::open(path).map_err(sql())?;
+            let is_store: Option<String> = probe
+                .query_row(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql())?;
+            drop(probe);
+            if is_store.is_some() {
+                drop(Store::open(path)?);
+            }
+        }
+        let conn = Connection::open(path).map_err(sql())?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql())?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql())?;
+        conn.execute_batch(LEDGER_TABLE).map_err(sql())?;
+        Ok(SlurmLedger {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Every recorded attempt, by batch and task.
+    pub fn jobs(&self) -> Result<Vec<SlurmJobRecord>, SearchError> {
+        read_jobs(&self.conn, &self.path)
+    }
+
     /// The number the next batch gets (one more than the highest stored).
     pub fn next_slurm_batch(&self) -> Result<i64, SearchError> {
         let max: Option<i64> = self
             .conn
             .query_row("SELECT MAX(batch) FROM slurm_jobs", [], |r| r.get(0))
-            .map_err(self.err("reading the slurm jobs"))?;
+            .map_err(sql_err(&self.path, "reading the slurm jobs"))?;
         Ok(max.unwrap_or(0) + 1)
     }
 
@@ -168,7 +231,7 @@ impl Store {
                     SlurmJobState::Submitting
                 ],
             )
-            .map_err(self.err("recording a slurm job id"))?;
+            .map_err(sql_err(&self.path, "recording a slurm job id"))?;
         Ok(())
     }
 
@@ -187,50 +250,67 @@ impl Store {
         }
         tx.commit().map_err(sql())
     }
+}
 
-    /// Every recorded attempt, by batch and task (empty for a store of schema 1 opened
-    /// read-only).
-    pub fn slurm_jobs(&self) -> Result<Vec<SlurmJobRecord>, SearchError> {
-        let table: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'slurm_jobs'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.err("reading the slurm jobs"))?;
-        if table.is_none() {
-            return Ok(Vec::new());
-        }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT batch, task, evaluation_id, attempt, job_name, job_id, state, \
+/// The ledger's table where the file has none (not a search store): the search schema's
+/// columns without the reference to `evaluations`.
+const LEDGER_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS slurm_jobs (
+    batch INTEGER NOT NULL,
+    task INTEGER NOT NULL,
+    evaluation_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    job_name TEXT NOT NULL,
+    job_id TEXT,
+    state TEXT NOT NULL,
+    slurm_state TEXT,
+    reason TEXT,
+    submitted_at REAL NOT NULL,
+    finished_at REAL,
+    PRIMARY KEY (batch, task)
+);
+CREATE INDEX IF NOT EXISTS slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
+";
+
+/// The `slurm_jobs` rows of `conn` (none when it has no such table).
+fn read_jobs(conn: &Connection, path: &Path) -> Result<Vec<SlurmJobRecord>, SearchError> {
+    let table: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'slurm_jobs'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err(path, "reading the slurm jobs"))?;
+    if table.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT batch, task, evaluation_id, attempt, job_name, job_id, state, \
                  slurm_state, reason, submitted_at, finished_at FROM slurm_jobs \
                  ORDER BY batch, task",
-            )
-            .map_err(self.err("reading the slurm jobs"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(SlurmJobRecord {
-                    batch: r.get(0)?,
-                    task: r.get(1)?,
-                    evaluation: r.get(2)?,
-                    attempt: r.get(3)?,
-                    job_name: r.get(4)?,
-                    job_id: r.get(5)?,
-                    state: r.get(6)?,
-                    slurm_state: r.get(7)?,
-                    reason: r.get(8)?,
-                    submitted_at: r.get(9)?,
-                    finished_at: r.get(10)?,
-                })
+        )
+        .map_err(sql_err(path, "reading the slurm jobs"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SlurmJobRecord {
+                batch: r.get(0)?,
+                task: r.get(1)?,
+                evaluation: r.get(2)?,
+                attempt: r.get(3)?,
+                job_name: r.get(4)?,
+                job_id: r.get(5)?,
+                state: r.get(6)?,
+                slurm_state: r.get(7)?,
+                reason: r.get(8)?,
+                submitted_at: r.get(9)?,
+                finished_at: r.get(10)?,
             })
-            .map_err(self.err("reading the slurm jobs"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(self.err("reading the slurm jobs"))
-    }
+        })
+        .map_err(sql_err(path, "reading the slurm jobs"))?;
+    rows.collect::<Result<_, _>>()
+        .map_err(sql_err(path, "reading the slurm jobs"))
 }
 
 #[cfg(test)]
@@ -261,17 +341,19 @@ mod tests {
     #[test]
     fn ledger_records_batches_ids_and_endings() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("s.db"), &SearchConfig::quick()).unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = Store::create(&path, &SearchConfig::quick()).unwrap();
         let e = plan_one(&mut store);
-        assert_eq!(store.next_slurm_batch().unwrap(), 1);
-        store
+        let mut ledger = SlurmLedger::open(&path).unwrap();
+        assert_eq!(ledger.next_slurm_batch().unwrap(), 1);
+        ledger
             .insert_slurm_batch(1, "pangaea-x-b1", &[(e, 1)])
             .unwrap();
         let rows = store.slurm_jobs().unwrap();
         assert_eq!(rows[0].state, SlurmJobState::Submitting);
         assert_eq!(rows[0].slurm_id(), None);
-        store.set_slurm_job_id(1, "77").unwrap();
-        store
+        ledger.set_slurm_job_id(1, "77").unwrap();
+        ledger
             .finish_slurm_tasks(&[SlurmTaskEnd {
                 batch: 1,
                 task: 0,
@@ -284,7 +366,29 @@ mod tests {
         assert_eq!(rows[0].slurm_id().as_deref(), Some("77_0"));
         assert_eq!(rows[0].state, SlurmJobState::Failed);
         assert_eq!(rows[0].slurm_state, Some(SlurmState::Timeout));
-        assert_eq!(store.next_slurm_batch().unwrap(), 2);
+        assert_eq!(ledger.next_slurm_batch().unwrap(), 2);
+        // In a search store the evaluation must exist.
+        assert!(ledger.insert_slurm_batch(2, "n", &[(e + 100, 1)]).is_err());
+    }
+
+    #[test]
+    fn a_ledger_in_another_file_takes_any_job_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("study.db");
+        let mut ledger = SlurmLedger::open(&path).unwrap();
+        ledger
+            .insert_slurm_batch(1, "b1", &[(40, 1), (7, 2)])
+            .unwrap();
+        drop(ledger);
+        let ledger = SlurmLedger::open(&path).unwrap();
+        let jobs = ledger.jobs().unwrap();
+        assert_eq!(
+            jobs.iter()
+                .map(|j| (j.evaluation, j.attempt))
+                .collect::<Vec<_>>(),
+            vec![(40, 1), (7, 2)]
+        );
+        assert_eq!(ledger.next_slurm_batch().unwrap(), 2);
     }
 
     #[test]
@@ -311,7 +415,10 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         let e = plan_one(&mut store);
-        store.insert_slurm_batch(1, "n", &[(e, 1)]).unwrap();
+        SlurmLedger::open(&path)
+            .unwrap()
+            .insert_slurm_batch(1, "n", &[(e, 1)])
+            .unwrap();
         assert_eq!(store.slurm_jobs().unwrap().len(), 1);
     }
 }

@@ -6,7 +6,8 @@
 //! (the worker writes atomically), then writes the worker's exit code to `bB_T.exit`. The task's
 //! log (stdout and stderr) is `RUN_DIR/logs/bB_T.log`.
 //!
-//! Every task is recorded in the store's `slurm_jobs` ledger *before* `sbatch` runs (under a job
+//! Every task is recorded in the `slurm_jobs` ledger ([`SlurmLedger`]: the search store's, or a
+//! study's results file) *before* `sbatch` runs (under a job
 //! name unique to the run directory and batch), and its array job id once `sbatch` answers. The
 //! coordinator polls `squeue --states=all` every `poll_seconds`; a task that has left `squeue`
 //! is looked up with `sacct` when accounting answers, and otherwise judged from its files: the
@@ -37,7 +38,7 @@ use crate::error::SearchError;
 use crate::executor::{
     tail, BatchEnd, BatchObserver, CancelToken, Executor, Job, Outcome, TAIL_BYTES,
 };
-use crate::store::{SlurmJobRecord, SlurmJobState, SlurmTaskEnd, Store};
+use crate::store::{SlurmJobRecord, SlurmJobState, SlurmLedger, SlurmTaskEnd};
 
 /// How long `squeue` may fail in a row before the executor gives up.
 const SQUEUE_OUTAGE: Duration = Duration::from_secs(600);
@@ -88,7 +89,7 @@ pub struct SlurmExecutor {
     config: SlurmConfig,
     program: PathBuf,
     run_dir: PathBuf,
-    store: Store,
+    ledger_db: SlurmLedger,
     token: String,
     user: String,
     /// Whether `sacct` answers (accounting on); `None` until first asked.
@@ -123,19 +124,21 @@ fn io<'a>(path: &'a Path, doing: &'static str) -> impl FnOnce(std::io::Error) ->
 }
 
 impl SlurmExecutor {
-    /// An executor for the search stored at `store` (the executor keeps its job ledger there,
-    /// through a connection of its own), submitting `program worker …` tasks (the CLI passes
-    /// `std::env::current_exe()`; `config.program` overrides it). Creates the run directory.
+    /// An executor keeping its job ledger in the SQLite file `ledger_path` (a search store, or
+    /// a study's results file; through a connection of its own), submitting `program worker …`
+    /// tasks (the CLI passes `std::env::current_exe()`; `config.program` overrides it). Job ids
+    /// must name the same request across restarts: the ledger adopts a live task by its id.
+    /// Creates the run directory (default: `ledger_path` with the extension `slurm`).
     pub fn new(
         program: &Path,
         config: &SlurmConfig,
-        store: &Path,
+        ledger_path: &Path,
     ) -> Result<SlurmExecutor, SearchError> {
         config.check()?;
         let run_dir = config
             .run_dir
             .clone()
-            .unwrap_or_else(|| store.with_extension("slurm"));
+            .unwrap_or_else(|| ledger_path.with_extension("slurm"));
         for sub in ["requests", "results", "logs", "batches"] {
             let dir = run_dir.join(sub);
             std::fs::create_dir_all(&dir).map_err(io(&dir, "create the run directory"))?;
@@ -143,9 +146,9 @@ impl SlurmExecutor {
         let run_dir = run_dir
             .canonicalize()
             .map_err(io(&run_dir, "resolve the run directory"))?;
-        let ledger_store = Store::open(store)?;
+        let ledger_db = SlurmLedger::open(ledger_path)?;
         let mut ledger: HashMap<i64, Vec<SlurmJobRecord>> = HashMap::new();
-        for record in ledger_store.slurm_jobs()? {
+        for record in ledger_db.jobs()? {
             ledger.entry(record.evaluation).or_default().push(record);
         }
         // SAFETY: getuid cannot fail.
@@ -155,7 +158,7 @@ impl SlurmExecutor {
             token: run_token(&run_dir),
             config: config.clone(),
             run_dir,
-            store: ledger_store,
+            ledger_db,
             user,
             sacct: None,
             ledger,
@@ -270,7 +273,7 @@ impl SlurmExecutor {
                 SearchError::Executor(format!("could not write `{}`: {e}", path.display()))
             })?;
         }
-        let batch = self.store.next_slurm_batch()?;
+        let batch = self.ledger_db.next_slurm_batch()?;
         let job_name = format!("pangaea-{}-b{batch}", self.token);
         let ids: Vec<i64> = queued.iter().map(|q| q.0).collect();
         let script_path = self.run_dir.join("batches").join(format!("b{batch}.sh"));
@@ -283,7 +286,8 @@ impl SlurmExecutor {
         );
         std::fs::write(&script_path, script).map_err(io(&script_path, "write the batch script"))?;
         let tasks: Vec<(i64, u32)> = queued.iter().map(|q| (q.0, q.1)).collect();
-        self.store.insert_slurm_batch(batch, &job_name, &tasks)?;
+        self.ledger_db
+            .insert_slurm_batch(batch, &job_name, &tasks)?;
         let args = protocol::sbatch_args(
             &self.config,
             &self.run_dir,
@@ -304,11 +308,11 @@ impl SlurmExecutor {
                         reason: Some(e.to_string()),
                     })
                     .collect();
-                self.store.finish_slurm_tasks(&rows)?;
+                self.ledger_db.finish_slurm_tasks(&rows)?;
                 return Err(e.into());
             }
         };
-        self.store.set_slurm_job_id(batch, &job_id)?;
+        self.ledger_db.set_slurm_job_id(batch, &job_id)?;
         for (task, (id, attempt, first)) in queued.into_iter().enumerate() {
             self.tasks.insert(
                 id,
@@ -365,7 +369,7 @@ impl SlurmExecutor {
             }
         }
         if !rows.is_empty() {
-            self.store.finish_slurm_tasks(&rows)?;
+            self.ledger_db.finish_slurm_tasks(&rows)?;
         }
         Ok(())
     }
@@ -382,7 +386,7 @@ impl SlurmExecutor {
             match queue.iter().find(|e| e.name == t.job_name) {
                 Some(entry) => {
                     let job = entry.job_id().to_owned();
-                    self.store.set_slurm_job_id(t.batch, &job)?;
+                    self.ledger_db.set_slurm_job_id(t.batch, &job)?;
                     t.job_id = Some(job);
                 }
                 None if !self.task_file(t.batch, t.task, "results", "exit").exists() => {
@@ -541,7 +545,7 @@ impl SlurmExecutor {
         }
         // A task that already ended cannot be cancelled; scancel's complaint changes nothing.
         let _ = protocol::scancel(&targets);
-        self.store.finish_slurm_tasks(&rows)?;
+        self.ledger_db.finish_slurm_tasks(&rows)?;
         self.tasks.clear();
         self.queued.clear();
         Ok(())

@@ -1,6 +1,8 @@
 //! The configurations shown in the README are valid: every ```toml block parses as a
-//! `SearchConfig` and passes its checks, so a user who copies one gets a running search.
+//! `SearchConfig` (or, when it has `[[cells]]`, a `StudyConfig`) and passes its checks, so a
+//! user who copies one gets a running search or study.
 
+use pangaea_report::study::StudyConfig;
 use pangaea_search::SearchConfig;
 
 #[test]
@@ -24,9 +26,21 @@ fn every_toml_example_of_the_readme_is_a_valid_configuration() {
         }
     }
     assert!(!blocks.is_empty(), "no ```toml block in {path}");
+    let mut studies = 0;
     for (i, block) in blocks.iter().enumerate() {
-        if let Err(e) = SearchConfig::from_toml(block) {
+        let parsed = if block.contains("[[cells]]") {
+            studies += 1;
+            StudyConfig::from_toml(block)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else {
+            SearchConfig::from_toml(block)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = parsed {
             panic!("README toml block {i} is not a valid configuration: {e}\n{block}");
         }
     }
+    assert!(studies > 0, "no study configuration in {path}");
 }
