@@ -44,6 +44,9 @@ enum Command {
     /// Train functions on a grid of architectures × datasets, several runs each; write the
     /// paper-style table (markdown, JSON, LaTeX) and an HTML page. Resumable.
     Study(Box<crate::study_cmd::StudyArgs>),
+    /// Replay the kNN pre-screen on a stored search: Spearman correlation of predicted and
+    /// trained fitness, training time it would have saved.
+    Screen(crate::screen_cmd::ScreenArgs),
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
@@ -62,6 +65,7 @@ pub fn run() -> i32 {
         Command::Compare(args) => args.exec(),
         Command::Noise(args) => args.exec(),
         Command::Study(args) => args.exec(),
+        Command::Screen(args) => args.exec(),
     };
     crate::exit::report(result)
 }

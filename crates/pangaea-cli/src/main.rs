@@ -9,6 +9,7 @@ mod interrupt;
 mod noise_cmd;
 mod recipe_flags;
 mod report_cmd;
+mod screen_cmd;
 mod search_cmd;
 mod search_reporter;
 mod study_cmd;

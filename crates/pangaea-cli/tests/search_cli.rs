@@ -229,3 +229,59 @@ fn ctrl_c_stops_a_local_search_cleanly_and_resume_finishes_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("absent.db"));
 }
+
+/// `pangaea screen` replays the kNN pre-screen on a stored search (here a fake-fitness search
+/// of 6 generations, whose fitness the features predict well) and bad arguments are usage
+/// errors.
+#[test]
+fn screen_replays_the_pre_screen_on_a_stored_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("run.db");
+    let out = pangaea()
+        .args([
+            "search",
+            "--fake-fitness",
+            "--seed",
+            "2",
+            "--population-size",
+            "16",
+        ])
+        .args(["--children", "12", "--generations", "6", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pangaea()
+        .args(["screen", "--k", "3", "--skip", "0.25", "--json"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["predicted"].as_u64().unwrap() >= 30, "{r}");
+    assert!(r["spearman"].as_f64().unwrap() > 0.5, "{r}");
+    assert!(r["skipped"].as_u64().unwrap() > 0, "{r}");
+    let text = pangaea().arg("screen").arg(&store).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Spearman correlation of prediction and fitness: "),
+        "{text}"
+    );
+    for bad in [["--k", "0"], ["--skip", "1.5"]] {
+        let out = pangaea()
+            .arg("screen")
+            .args(bad)
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}

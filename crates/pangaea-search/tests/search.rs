@@ -387,3 +387,39 @@ fn the_evaluation_limit_stops_between_generations() {
         .sum();
     assert!(before_last < 20, "{before_last}");
 }
+
+/// The pre-screen replayed on a stored search with the fake fitness (closeness to Swish on
+/// [−3, 3]): a function of the form's values, which the features see, so the kNN predictions
+/// must rank the children well; the replay counts what skipping would have saved.
+#[test]
+fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let mut c = config(5);
+    c.population_size = 16;
+    c.children_per_generation = 12;
+    c.stop.generations = Some(6);
+    let mut search = Search::create(&path, c).unwrap();
+    let mut executor = InProcessExecutor::new(2, |r: &EvalRequest| {
+        let mut result = fake_result(r);
+        result.wall_seconds = 2.0;
+        result
+    });
+    search
+        .run(&mut executor, &mut NoEvents, &RunOptions::default())
+        .unwrap();
+    let store = Store::open_read_only(&path).unwrap();
+    let replay = pangaea_search::screen::replay(&store, 3, 0.25).unwrap();
+    assert!(replay.predicted >= 30, "{replay:?}");
+    let rho = replay.spearman.unwrap();
+    assert!(rho > 0.5, "Spearman {rho}: {replay:?}");
+    assert!(
+        replay.skipped > 0 && replay.skipped <= replay.predicted / 4 + 6,
+        "{replay:?}"
+    );
+    assert!(replay.seconds_skipped > 0.0 && replay.seconds_skipped < replay.seconds_total);
+    // Skipping fewer never skips more.
+    let none = pangaea_search::screen::replay(&store, 3, 0.0).unwrap();
+    assert_eq!(none.skipped, 0);
+    assert_eq!(none.spearman, replay.spearman);
+}

@@ -1,0 +1,258 @@
+//! A pre-screen that costs milliseconds: predict a form's fitness from forms already trained,
+//! before training it (AQuaSurF's "activation outputs" feature, with a k-nearest-neighbours
+//! regressor).
+//!
+//! A form's [`features`] are its values and derivatives at [`SAMPLES`] fixed draws from N(0, 1)
+//! with every parameter at its initial value 1: what a network at initialisation passes through
+//! it. Two forms that compute nearly the same function there get nearly the same features.
+//! [`predict`] averages the fitness of the `k` nearest trained forms. [`replay`] measures the
+//! screen on a stored search as the search would have used it: each generation's children are
+//! predicted from the forms of earlier generations only, and it reports the Spearman correlation
+//! of prediction and trained fitness, and what skipping the predicted-worst fraction of each
+//! generation would have saved and lost.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use pangaea_expr::{Expr, Program, PARAM_INIT};
+
+use crate::error::SearchError;
+use crate::store::{CandidateState, Store};
+
+/// How many N(0, 1) samples a form is evaluated at.
+pub const SAMPLES: usize = 64;
+
+/// Values and derivatives are clipped to ±`CLIP` so that one exploding form does not dominate
+/// every distance.
+const CLIP: f64 = 20.0;
+
+/// The fixed N(0, 1) samples (Box–Muller on a seeded generator: the same on every machine).
+pub fn samples() -> Vec<f64> {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0f5c_4e3e);
+    let mut xs = Vec::with_capacity(SAMPLES);
+    while xs.len() < SAMPLES {
+        let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+        let u2: f64 = rng.random();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let t = std::f64::consts::TAU * u2;
+        xs.push(r * t.cos());
+        xs.push(r * t.sin());
+    }
+    xs.truncate(SAMPLES);
+    xs
+}
+
+/// A form's features: f(x) then f′(x) at [`samples`], parameters at their initial value,
+/// clipped to ±20 (a non-finite value counts as the clip of its sign, NaN as 0).
+pub fn features(expr: &Expr, xs: &[f64]) -> Vec<f64> {
+    let out = Program::new(expr).eval_f64(xs, [PARAM_INIT; 3]);
+    let clip = |v: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-CLIP, CLIP)
+        }
+    };
+    out.y.iter().chain(&out.dy_dx).map(|&v| clip(v)).collect()
+}
+
+/// The mean fitness of the `k` trained forms nearest to `query` (Euclidean distance over the
+/// features; ties broken by history order), or None with fewer than `k` in `history`.
+pub fn predict(history: &[(Vec<f64>, f64)], query: &[f64], k: usize) -> Option<f64> {
+    if k == 0 || history.len() < k {
+        return None;
+    }
+    let mut by_distance: Vec<(f64, f64)> = history
+        .iter()
+        .map(|(f, fitness)| {
+            let d: f64 = f.iter().zip(query).map(|(a, b)| (a - b).powi(2)).sum();
+            (d, *fitness)
+        })
+        .collect();
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(by_distance[..k].iter().map(|(_, f)| f).sum::<f64>() / k as f64)
+}
+
+/// Spearman's rank correlation of two samples (average ranks for ties), or None with fewer
+/// than 3 pairs or no spread in either.
+pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
+    if a.len() != b.len() || a.len() < 3 {
+        return None;
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let mean = (n + 1.0) / 2.0;
+    let cov: f64 = ra
+        .iter()
+        .zip(&rb)
+        .map(|(x, y)| (x - mean) * (y - mean))
+        .sum();
+    let va: f64 = ra.iter().map(|x| (x - mean).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mean).powi(2)).sum();
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
+/// 1-based ranks, ties sharing their average rank.
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        let rank = (start + end + 1) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = rank;
+        }
+        start = end;
+    }
+    ranks
+}
+
+/// What the screen would have done on a stored search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Replay {
+    /// Neighbours averaged.
+    pub k: usize,
+    /// Fraction of each generation's children skipped.
+    pub skip_fraction: f64,
+    /// Trained forms that got a prediction (the first generations have too little history).
+    pub predicted: usize,
+    /// Spearman's correlation of prediction and trained fitness over them.
+    pub spearman: Option<f64>,
+    /// Forms the screen would have skipped.
+    pub skipped: usize,
+    /// Training seconds of their evaluations (every version and run), and of all evaluations.
+    pub seconds_skipped: f64,
+    /// Training seconds of every evaluation of the search.
+    pub seconds_total: f64,
+    /// The search's best form, and whether the screen would have skipped it.
+    pub best: Option<(i64, String, bool)>,
+    /// The best fitness among the forms that would have been kept.
+    pub best_kept_fitness: Option<f64>,
+}
+
+/// Replays the screen over a stored search: for generation g ≥ 1, each evaluated child is
+/// predicted from the evaluated forms of generations before g (what the search knew when it
+/// planned g), and the `skip_fraction` of each generation's predicted children with the lowest
+/// predictions is counted as skipped.
+pub fn replay(store: &Store, k: usize, skip_fraction: f64) -> Result<Replay, SearchError> {
+    let xs = samples();
+    let candidates = store.candidates()?;
+    let evaluations = store.evaluations()?;
+    let seconds_of = |candidate: i64| -> f64 {
+        evaluations
+            .iter()
+            .filter(|e| e.candidate == candidate)
+            .filter_map(|e| e.wall_seconds)
+            .sum()
+    };
+    let evaluated: Vec<(usize, i64, Expr, f64)> = candidates
+        .iter()
+        .filter(|c| c.state == CandidateState::Evaluated)
+        .filter_map(|c| {
+            let expr = Expr::parse(&c.expr).ok()?;
+            Some((c.generation, c.id, expr, c.fitness?))
+        })
+        .collect();
+    let generations = evaluated.iter().map(|e| e.0).max().unwrap_or(0);
+    let mut predictions: Vec<f64> = Vec::new();
+    let mut actual: Vec<f64> = Vec::new();
+    let mut skipped_ids: Vec<i64> = Vec::new();
+    for g in 1..=generations {
+        let history: Vec<(Vec<f64>, f64)> = evaluated
+            .iter()
+            .filter(|e| e.0 < g)
+            .map(|e| (features(&e.2, &xs), e.3))
+            .collect();
+        let mut this: Vec<(f64, i64)> = Vec::new();
+        for e in evaluated.iter().filter(|e| e.0 == g) {
+            if let Some(p) = predict(&history, &features(&e.2, &xs), k) {
+                predictions.push(p);
+                actual.push(e.3);
+                this.push((p, e.1));
+            }
+        }
+        this.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let skip = (skip_fraction * this.len() as f64).floor() as usize;
+        skipped_ids.extend(this[..skip].iter().map(|t| t.1));
+    }
+    let best = store.top_forms(1)?.into_iter().next().map(|t| {
+        let id = t.candidate.id;
+        (id, t.candidate.expr.clone(), skipped_ids.contains(&id))
+    });
+    let best_kept_fitness = evaluated
+        .iter()
+        .filter(|e| !skipped_ids.contains(&e.1))
+        .map(|e| e.3)
+        .fold(None, |m: Option<f64>, f| Some(m.map_or(f, |m| m.max(f))));
+    Ok(Replay {
+        k,
+        skip_fraction,
+        predicted: predictions.len(),
+        spearman: spearman(&predictions, &actual),
+        skipped: skipped_ids.len(),
+        seconds_skipped: skipped_ids.iter().map(|&id| seconds_of(id)).sum(),
+        seconds_total: evaluations.iter().filter_map(|e| e.wall_seconds).sum(),
+        best,
+        best_kept_fitness,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_fixed_and_look_normal() {
+        let xs = samples();
+        assert_eq!(xs, samples());
+        assert_eq!(xs.len(), SAMPLES);
+        let mean = xs.iter().sum::<f64>() / SAMPLES as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / SAMPLES as f64;
+        assert!(mean.abs() < 0.3 && (var - 1.0).abs() < 0.4, "{mean} {var}");
+    }
+
+    #[test]
+    fn near_functions_have_near_features_and_predictions_follow_neighbours() {
+        let xs = samples();
+        let f = |t: &str| features(&t.parse().unwrap(), &xs);
+        let d =
+            |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum() };
+        let swish = f("x * sigmoid(x)");
+        assert!(
+            d(&swish, &f("x * sigmoid(alpha * x)")) < 1e-20,
+            "α starts at 1"
+        );
+        assert!(d(&swish, &f("gelu(x)")) < d(&swish, &f("tanh(x)")));
+        let history = vec![
+            (f("x * sigmoid(x)"), 0.8),
+            (f("gelu(x)"), 0.78),
+            (f("sin(x)"), 0.2),
+            (f("exp(x)"), 0.1),
+        ];
+        let p = predict(&history, &f("swish(x)"), 2).unwrap();
+        assert!((p - 0.79).abs() < 1e-12, "{p}");
+        assert_eq!(predict(&history, &swish, 5), None);
+    }
+
+    #[test]
+    fn spearman_of_known_samples() {
+        assert_eq!(
+            spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]),
+            Some(1.0)
+        );
+        assert_eq!(
+            spearman(&[1.0, 2.0, 3.0, 4.0], &[4.0, 3.0, 2.0, 1.0]),
+            Some(-1.0)
+        );
+        // Ties share ranks: ranks of b are 1.5, 1.5, 3, 4.
+        let r = spearman(&[1.0, 2.0, 3.0, 4.0], &[5.0, 5.0, 6.0, 7.0]).unwrap();
+        assert!((r - 0.948_683_298).abs() < 1e-6, "{r}");
+        assert_eq!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+}
