@@ -126,6 +126,13 @@ struct SettingFlags {
     /// The std of one run's fitness, as `pangaea noise` measures it for the recipe.
     #[arg(long, value_name = "STD")]
     noise_std: Option<f64>,
+    /// Pre-screen: skip this fraction of each generation's children, those with the lowest
+    /// fitness predicted by their nearest trained forms (0: off; `pangaea screen` measures it).
+    #[arg(long, value_name = "FRACTION")]
+    screen_skip: Option<f64>,
+    /// Pre-screen: neighbours averaged.
+    #[arg(long, value_name = "K")]
+    screen_k: Option<usize>,
     /// FOR TESTS AND DEMOS ONLY: do not train; the fitness is a deterministic function of the
     /// expression (closeness to Swish on [-3, 3]).
     #[arg(long, hide = true)]
@@ -199,6 +206,8 @@ impl SettingFlags {
             reevaluate_runs,
             lcb_z,
             noise_std,
+            screen_skip,
+            screen_k,
             fake_fitness,
             executor,
         } = self;
@@ -214,6 +223,8 @@ impl SettingFlags {
             || reevaluate_runs.is_some()
             || lcb_z.is_some()
             || noise_std.is_some()
+            || screen_skip.is_some()
+            || screen_k.is_some()
             || unary.is_some()
             || binary.is_some()
             || selection.is_some()
@@ -294,6 +305,11 @@ impl SettingFlags {
             if let Some(v) = value {
                 *target = v;
             }
+        }
+        set!(self.screen_skip => c.screening.skip_fraction);
+        if let Some(k) = self.screen_k {
+            c.screening.k = k;
+            c.screening.min_history = c.screening.min_history.max(k);
         }
         match (self.executor, &c.executor) {
             (Some(ExecutorKind::Slurm), ExecutorConfig::Slurm { .. })

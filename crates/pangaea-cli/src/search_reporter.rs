@@ -20,6 +20,7 @@ pub struct TerminalReporter {
     done: usize,
     in_flight: usize,
     rejected: usize,
+    screened: usize,
     duplicates: usize,
     best: Option<(f64, String)>,
     baseline: Option<(f64, String)>,
@@ -65,6 +66,7 @@ impl TerminalReporter {
             done: 0,
             in_flight: 0,
             rejected: 0,
+            screened: 0,
             duplicates: 0,
             best: None,
             baseline: None,
@@ -94,8 +96,12 @@ impl TerminalReporter {
             }
             _ => String::new(),
         };
+        let screened = match self.screened {
+            0 => String::new(),
+            n => format!(", {n} screened"),
+        };
         format!(
-            "gen {} | evals {} done, {} in flight, {} rejected, {} duplicates | {best}{baseline} | {rate:.1} evals/min{eta}",
+            "gen {} | evals {} done, {} in flight, {} rejected{screened}, {} duplicates | {best}{baseline} | {rate:.1} evals/min{eta}",
             self.generation, self.done, self.in_flight, self.rejected, self.duplicates
         )
     }
@@ -159,6 +165,7 @@ impl EventSink for TerminalReporter {
                 ));
             }
             SearchEvent::CandidateRejected { .. } => self.rejected += 1,
+            SearchEvent::CandidateScreened { .. } => self.screened += 1,
             SearchEvent::CandidateDuplicate { .. } => self.duplicates += 1,
             SearchEvent::EvaluationSubmitted { .. } => {
                 self.in_flight += 1;

@@ -1,7 +1,7 @@
 //! `pangaea search` killed with SIGKILL at random moments and resumed each time reaches the
 //! final population of an uninterrupted run (ARCHITECTURE.md, "pangaea-search": the store). Uses the hidden
-//! `--fake-fitness` flag (no training) so that the search is fast, with re-evaluation on, so that
-//! kills also land while extra runs are planned and run.
+//! `--fake-fitness` flag (no training) so that the search is fast, with re-evaluation and the
+//! pre-screen on, so that kills also land while extra runs and screened plans are made.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -11,7 +11,7 @@ use pangaea_search::Store;
 mod common;
 use common::summary;
 
-const SEARCH: [&str; 16] = [
+const SEARCH: [&str; 18] = [
     "--fake-fitness",
     "--seed",
     "3",
@@ -28,6 +28,8 @@ const SEARCH: [&str; 16] = [
     "3",
     "--reevaluate-runs",
     "2",
+    "--screen-skip",
+    "0.25",
 ];
 
 fn pangaea() -> Command {

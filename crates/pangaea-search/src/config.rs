@@ -61,6 +61,58 @@ pub struct SearchConfig {
     /// Extra runs with new seeds for the best forms, so that a form's fitness is a mean over
     /// runs rather than one lucky run. Default: off.
     pub reevaluation: Reevaluation,
+    /// The kNN pre-screen: children predicted to be among the worst are not trained.
+    /// Default: off.
+    pub screening: Screening,
+}
+
+/// `[screening]`: before a generation's children are trained, each is given a predicted
+/// fitness, the mean fitness of its `k` nearest trained forms ([`crate::screen`]: values and
+/// derivatives at fixed N(0, 1) samples, parameters at 1), and the `skip_fraction` of them with
+/// the lowest predictions are stored as `screened` with their prediction and never trained.
+/// Only once `min_history` forms have been trained; the prediction depends only on stored
+/// results, so a resumed search screens the same children (docs/method.md §3, *ours*).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Screening {
+    /// Fraction of each generation's children skipped, in [0, 1); 0 turns screening off.
+    /// Default: 0.
+    pub skip_fraction: f64,
+    /// Neighbours averaged. Default: 3 (the best of 3, 5 and 10 on the quick search,
+    /// BENCHMARKS.md).
+    pub k: usize,
+    /// Trained forms needed before anything is screened. Default: 20.
+    pub min_history: usize,
+}
+
+impl Default for Screening {
+    fn default() -> Self {
+        Screening {
+            skip_fraction: 0.0,
+            k: 3,
+            min_history: 20,
+        }
+    }
+}
+
+impl Screening {
+    /// Whether any child is ever screened.
+    pub fn enabled(&self) -> bool {
+        self.skip_fraction > 0.0
+    }
+
+    fn check(&self) -> Result<(), SearchError> {
+        if !(self.skip_fraction.is_finite() && (0.0..1.0).contains(&self.skip_fraction)) {
+            return Err(field("screening.skip_fraction", "a number in [0, 1)"));
+        }
+        if self.k == 0 {
+            return Err(field("screening.k", "at least 1"));
+        }
+        if self.min_history < self.k {
+            return Err(field("screening.min_history", "at least screening.k"));
+        }
+        Ok(())
+    }
 }
 
 /// `[reevaluation]`: each generation, the `top` best forms of the population (and the
@@ -370,6 +422,7 @@ impl Default for SearchConfig {
             executor: ExecutorConfig::default(),
             baselines: vec!["relu(x)".to_owned()],
             reevaluation: Reevaluation::default(),
+            screening: Screening::default(),
         }
     }
 }
@@ -583,6 +636,7 @@ impl SearchConfig {
             }
         }
         self.reevaluation.check()?;
+        self.screening.check()?;
         if self.executor.workers() == 0 {
             return Err(field("executor.workers", "at least 1"));
         }

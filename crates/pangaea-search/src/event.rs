@@ -72,6 +72,15 @@ pub enum SearchEvent {
         /// Why (`code: message`).
         reason: String,
     },
+    /// The pre-screen skipped a child: its predicted fitness was among its generation's lowest.
+    CandidateScreened {
+        /// Candidate id.
+        candidate: i64,
+        /// Its form.
+        expr: String,
+        /// Its predicted fitness.
+        predicted: f64,
+    },
     /// A candidate is equivalent to an earlier one and inherits its result.
     CandidateDuplicate {
         /// Candidate id.

@@ -48,8 +48,8 @@ mod store;
 
 pub use cache::{cache_key, Cache};
 pub use config::{
-    ExecutorConfig, FitnessMetric, Reevaluation, SearchConfig, Selection, SlurmConfig, StopRule,
-    PRESETS,
+    ExecutorConfig, FitnessMetric, Reevaluation, Screening, SearchConfig, Selection, SlurmConfig,
+    StopRule, PRESETS,
 };
 pub use error::SearchError;
 pub use event::{EventSink, Fanout, JsonLinesLog, NoEvents, SearchEvent, StopReason};

@@ -33,6 +33,7 @@ use crate::error::SearchError;
 use crate::event::{EventSink, SearchEvent, StopReason};
 use crate::executor::{BatchEnd, BatchObserver, CancelToken, Executor, Job, Outcome};
 use crate::fitness::{compare_best_first, fitness};
+use crate::screen;
 use crate::selection::select_parent;
 use crate::store::{
     CandidateRecord, CandidateState, DuplicateOf, EvaluationRecord, FinishedEvaluation,
@@ -312,6 +313,11 @@ impl Search {
                         original,
                     })
                 }
+                CandidateState::Screened => events.event(&SearchEvent::CandidateScreened {
+                    candidate: *id,
+                    expr: c.form.to_string(),
+                    predicted: c.predicted.unwrap_or(f64::NAN),
+                }),
                 CandidateState::Pending | CandidateState::Evaluated | CandidateState::Baseline => {}
             }
         }
@@ -527,6 +533,7 @@ impl Search {
                 reason: None,
                 duplicate_of: None,
                 versions: Vec::new(),
+                predicted: None,
             };
             if let Err(rejection) = form.validate() {
                 candidate.state = CandidateState::Rejected;
@@ -572,7 +579,60 @@ impl Search {
             }
             plan.push(candidate);
         }
+        if generation > 0 {
+            self.screen(&mut plan)?;
+        }
         Ok(plan)
+    }
+
+    /// The pre-screen ([`crate::Screening`]): predicts every pending child of `plan` from the
+    /// stored trained forms and marks the predicted-worst `skip_fraction` of them `screened`,
+    /// without versions, so they are never trained. Depends only on the store, so a resumed
+    /// search plans the same.
+    fn screen(&self, plan: &mut [NewCandidate]) -> Result<(), SearchError> {
+        let s = &self.config.screening;
+        if !s.enabled() {
+            return Ok(());
+        }
+        let xs = screen::samples();
+        let history: Vec<(Vec<f64>, f64)> = self
+            .store
+            .candidates()?
+            .iter()
+            .filter(|c| c.state == CandidateState::Evaluated)
+            .filter_map(|c| {
+                let form = Expr::parse(&c.expr).ok()?;
+                Some((screen::features(&form, &xs), c.fitness?))
+            })
+            .collect();
+        if history.len() < s.min_history {
+            return Ok(());
+        }
+        let mut predicted: Vec<(f64, usize)> = Vec::new();
+        for (i, c) in plan.iter_mut().enumerate() {
+            if c.state != CandidateState::Pending {
+                continue;
+            }
+            if let Some(p) = screen::predict(&history, &screen::features(&c.form, &xs), s.k) {
+                c.predicted = Some(p);
+                predicted.push((p, i));
+            }
+        }
+        predicted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let skip = (s.skip_fraction * predicted.len() as f64).floor() as usize;
+        for &(p, i) in &predicted[..skip] {
+            let c = &mut plan[i];
+            c.state = CandidateState::Screened;
+            c.versions.clear();
+            c.reason = Some(format!(
+                "screened: predicted fitness {p:.4} (mean of the {} nearest of {} trained forms), \
+                 among the lowest {:.0} % of its generation",
+                s.k,
+                history.len(),
+                100.0 * s.skip_fraction
+            ));
+        }
+        Ok(())
     }
 
     /// The extra runs re-evaluation asks for once every evaluation of generation `generation`
@@ -722,6 +782,7 @@ impl Search {
                 state: CandidateState::Baseline,
                 reason: None,
                 duplicate_of: None,
+                predicted: None,
                 versions: vec![(
                     expr.to_string(),
                     serde_json::to_string(&request).expect("requests serialize"),

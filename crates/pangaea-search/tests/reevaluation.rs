@@ -292,7 +292,7 @@ fn extra_runs_are_announced_once_per_round() {
     assert_eq!(log.0[0], (0, 8, 4));
 }
 
-/// A store of schema 2 (before re-evaluation): read-only it reads as one run per fitness
+/// A store of schema 2 (before re-evaluation and screening): read-only it reads as one run per fitness
 /// without being modified; opened by a resumed search it is migrated and the search goes on.
 #[test]
 fn a_schema_2_store_reads_unchanged_and_migrates_on_resume() {
@@ -315,6 +315,7 @@ fn a_schema_2_store_reads_unchanged_and_migrates_on_resume() {
              ALTER TABLE evaluations DROP COLUMN replicate;
              ALTER TABLE candidates DROP COLUMN runs;
              ALTER TABLE candidates DROP COLUMN fitness_se;
+             ALTER TABLE candidates DROP COLUMN predicted;
              PRAGMA journal_mode = DELETE;
              PRAGMA user_version = 2;",
         )

@@ -423,3 +423,102 @@ fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
     assert_eq!(none.skipped, 0);
     assert_eq!(none.spearman, replay.spearman);
 }
+
+/// A search with the pre-screen on (half of each generation's children skipped once 10 forms
+/// are trained).
+fn screening_config() -> SearchConfig {
+    let mut c = config(9);
+    c.population_size = 12;
+    c.children_per_generation = 8;
+    c.stop.generations = Some(5);
+    c.screening = pangaea_search::Screening {
+        skip_fraction: 0.5,
+        k: 3,
+        min_history: 10,
+    };
+    c
+}
+
+#[test]
+fn screened_children_are_predicted_stored_and_never_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let trained = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = trained.clone();
+    let mut search = Search::create(&path, screening_config()).unwrap();
+    let mut executor = InProcessExecutor::new(2, move |r: &EvalRequest| {
+        seen.lock().unwrap().push(r.activation.clone());
+        fake_result(r)
+    });
+    let mut events = Vec::new();
+    search
+        .run(&mut executor, &mut events, &RunOptions::default())
+        .unwrap();
+    let store = Store::open_read_only(&path).unwrap();
+    let candidates = store.candidates().unwrap();
+    let screened: Vec<_> = candidates
+        .iter()
+        .filter(|c| c.state == CandidateState::Screened)
+        .collect();
+    assert!(screened.len() >= 8, "{} screened", screened.len());
+    for c in &screened {
+        assert!(c.generation > 0 && c.predicted.is_some() && c.fitness.is_none());
+        assert!(c
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("screened: predicted fitness "));
+        assert!(
+            store.candidate_evaluations(c.id).unwrap().is_empty(),
+            "{}",
+            c.id
+        );
+    }
+    // Every training run the executor saw is a stored evaluation of a non-screened candidate.
+    let evaluations = store.evaluations().unwrap();
+    assert_eq!(trained.lock().unwrap().len(), evaluations.len());
+    // The children kept in a screened generation were predicted higher than the ones skipped.
+    for g in 1..=4 {
+        let of = |state: CandidateState| -> Vec<f64> {
+            candidates
+                .iter()
+                .filter(|c| c.generation == g && c.state == state)
+                .filter_map(|c| c.predicted)
+                .collect()
+        };
+        let (skipped, kept) = (of(CandidateState::Screened), of(CandidateState::Evaluated));
+        if let (Some(hi), Some(lo)) = (
+            skipped.iter().copied().reduce(f64::max),
+            kept.iter().copied().reduce(f64::min),
+        ) {
+            assert!(
+                hi <= lo,
+                "generation {g}: skipped {skipped:?}, kept {kept:?}"
+            );
+        }
+    }
+    let reported = events
+        .iter()
+        .filter(|e| matches!(e, SearchEvent::CandidateScreened { .. }))
+        .count();
+    assert_eq!(reported, screened.len());
+}
+
+#[test]
+fn a_screening_search_resumed_after_interruptions_reaches_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.db");
+    assert_eq!(
+        run(&reference, screening_config(), 2, None),
+        StopReason::Generations
+    );
+    for (i, k) in [3, 17, 40].into_iter().enumerate() {
+        let path = dir.path().join(format!("interrupted-{i}.db"));
+        common::interrupt_and_resume(&path, screening_config(), fake_result, k, i as u64);
+        assert_eq!(
+            summary(&path),
+            summary(&reference),
+            "stopped every {k} evaluations"
+        );
+    }
+}

@@ -12,12 +12,18 @@ use crate::error::SearchError;
 
 const CANDIDATE_COLUMNS: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
-     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se";
+     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se, \
+     predicted";
+/// The same from a schema-3 store opened read-only: nothing was predicted.
+const CANDIDATE_COLUMNS_3: &str =
+    "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
+     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se, \
+     NULL";
 /// The same from a schema-2 store opened read-only: every fitness is one run's.
 const CANDIDATE_COLUMNS_2: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
      mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, \
-     CASE WHEN best_evaluation IS NULL THEN NULL ELSE 1 END, NULL";
+     CASE WHEN best_evaluation IS NULL THEN NULL ELSE 1 END, NULL, NULL";
 const EVALUATION_COLUMNS: &str = "id, candidate_id, version, expr, request_json, status, reason, \
      result_json, fitness, wall_seconds, attempts, source, finished_at, generation, replicate";
 /// The same from a schema-2 store opened read-only: an evaluation belongs to its candidate's
@@ -91,6 +97,7 @@ impl Store {
             best_evaluation: r.get(12)?,
             runs: r.get::<_, Option<i64>>(13)?.map_or(0, |n| n as usize),
             fitness_se: r.get(14)?,
+            predicted: r.get(15)?,
         })
     }
 
@@ -119,10 +126,10 @@ impl Store {
         filter: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<CandidateRecord>, SearchError> {
-        let columns = if self.schema >= 3 {
-            CANDIDATE_COLUMNS
-        } else {
-            CANDIDATE_COLUMNS_2
+        let columns = match self.schema {
+            4.. => CANDIDATE_COLUMNS,
+            3 => CANDIDATE_COLUMNS_3,
+            _ => CANDIDATE_COLUMNS_2,
         };
         let sql = format!("SELECT {columns} FROM candidates {filter} ORDER BY id");
         let mut stmt = self

@@ -22,16 +22,20 @@ pub enum CandidateState {
     /// A reference activation (`SearchConfig::baselines`), trained once with the same recipe
     /// as the candidates; never in the population, never a parent, never a duplicate's original.
     Baseline,
+    /// Skipped by the pre-screen (`[screening]`): its predicted fitness (`predicted`) was among
+    /// the lowest of its generation's children; never trained.
+    Screened,
 }
 
 impl CandidateState {
     /// Every state.
-    pub const ALL: [CandidateState; 5] = [
+    pub const ALL: [CandidateState; 6] = [
         CandidateState::Pending,
         CandidateState::Evaluated,
         CandidateState::Rejected,
         CandidateState::Duplicate,
         CandidateState::Baseline,
+        CandidateState::Screened,
     ];
 
     /// The stored name (also the JSON name).
@@ -42,6 +46,7 @@ impl CandidateState {
             CandidateState::Rejected => "rejected",
             CandidateState::Duplicate => "duplicate",
             CandidateState::Baseline => "baseline",
+            CandidateState::Screened => "screened",
         }
     }
 }
@@ -108,6 +113,8 @@ pub struct CandidateRecord {
     pub runs: usize,
     /// The standard error of that mean (sample std / √runs), with 2 runs or more.
     pub fitness_se: Option<f64>,
+    /// The pre-screen's predicted fitness, when screening was on and had enough history.
+    pub predicted: Option<f64>,
 }
 
 /// One evaluation (a parametric version of a candidate) as stored.
@@ -181,6 +188,8 @@ pub struct NewCandidate {
     pub duplicate_of: Option<DuplicateOf>,
     /// The parametric versions: (expression text, request JSON).
     pub versions: Vec<(String, String)>,
+    /// The pre-screen's predicted fitness.
+    pub predicted: Option<f64>,
 }
 
 /// The parent a child was mutated from, and how.

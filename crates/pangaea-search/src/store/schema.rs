@@ -2,7 +2,7 @@
 //! versions (kept in SQLite's `user_version`).
 
 /// The schema version this code writes, and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,4 +79,10 @@ CREATE INDEX evaluations_generation ON evaluations(generation);
 ALTER TABLE candidates ADD COLUMN runs INTEGER;
 ALTER TABLE candidates ADD COLUMN fitness_se REAL;
 UPDATE candidates SET runs = 1 WHERE best_evaluation IS NOT NULL;
+";
+
+/// Schema 3 → 4: the pre-screen. A candidate stores its predicted fitness (the state
+/// `screened` needs no change: states are text).
+pub(super) const MIGRATION_4: &str = "
+ALTER TABLE candidates ADD COLUMN predicted REAL;
 ";

@@ -332,6 +332,7 @@ mod tests {
                     reason: None,
                     duplicate_of: None,
                     versions: vec![("tanh(x)".to_owned(), "{}".to_owned())],
+                    predicted: None,
                 }],
             )
             .unwrap();

@@ -32,8 +32,8 @@ impl Store {
             let origin = c.origin.as_ref();
             tx.execute(
                 "INSERT INTO candidates (generation, expr, canonical, fingerprint, parent_id, \
-                 mutation, mutation_detail, state, reason, duplicate_of) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 mutation, mutation_detail, state, reason, duplicate_of, predicted) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     generation as i64,
                     c.form.to_string(),
@@ -44,7 +44,8 @@ impl Store {
                     origin.map(|o| &o.detail),
                     c.state,
                     c.reason,
-                    duplicate_of
+                    duplicate_of,
+                    c.predicted
                 ],
             )
             .map_err(sql())?;
