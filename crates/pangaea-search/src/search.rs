@@ -77,6 +77,8 @@ struct PendingEvaluation {
     expr: String,
     request: EvalRequest,
     replicate: usize,
+    /// The pre-screen's prediction for the candidate: the most promising are trained first.
+    predicted: Option<f64>,
 }
 
 /// Stores every finished evaluation of a generation (from the cache or the executor), fills the
@@ -353,6 +355,10 @@ impl Search {
                 evaluations: unfinished.len(),
             });
         }
+        let predicted: HashMap<i64, f64> = candidates
+            .iter()
+            .filter_map(|c| Some((c.id, c.predicted?)))
+            .collect();
         let mut pending = HashMap::new();
         for e in unfinished {
             let request = e.request().map_err(|message| SearchError::StoredJson {
@@ -368,6 +374,7 @@ impl Search {
                     expr: e.expr,
                     request,
                     replicate: e.replicate,
+                    predicted: predicted.get(&e.candidate).copied(),
                 },
             );
         }
@@ -912,10 +919,16 @@ impl Search {
 }
 
 /// Phase 2: stores the results the cache already holds, in evaluation order; returns the jobs
-/// left for the executor, or `None` when the run was told to stop early.
+/// left for the executor, those of the children the pre-screen predicts best first (then in
+/// evaluation order), or `None` when the run was told to stop early. The order changes only
+/// which runs finish first, never the search's result.
 fn serve_from_cache(recorder: &mut Recorder<'_>) -> Result<Option<Vec<Job>>, SearchError> {
     let mut ids: Vec<i64> = recorder.pending.keys().copied().collect();
     ids.sort_unstable();
+    let predicted = |id: &i64| recorder.pending[id].predicted;
+    ids.sort_by(|a, b| {
+        crate::fitness::compare_best_first(predicted(a), predicted(b)).then(a.cmp(b))
+    });
     let mut jobs = Vec::new();
     for id in ids {
         let request = recorder.pending[&id].request.clone();

@@ -446,8 +446,11 @@ fn screened_children_are_predicted_stored_and_never_trained() {
     let trained = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = trained.clone();
     let mut search = Search::create(&path, screening_config()).unwrap();
-    let mut executor = InProcessExecutor::new(2, move |r: &EvalRequest| {
-        seen.lock().unwrap().push(r.activation.clone());
+    // One worker: the executor is asked in the order the search submits.
+    let mut executor = InProcessExecutor::new(1, move |r: &EvalRequest| {
+        seen.lock()
+            .unwrap()
+            .push(r.label.clone().unwrap_or_default());
         fake_result(r)
     });
     let mut events = Vec::new();
@@ -502,6 +505,29 @@ fn screened_children_are_predicted_stored_and_never_trained() {
         .filter(|e| matches!(e, SearchEvent::CandidateScreened { .. }))
         .count();
     assert_eq!(reported, screened.len());
+    // Within a generation, children are trained in order of their prediction, best first.
+    let candidate_of: std::collections::HashMap<String, i64> = evaluations
+        .iter()
+        .map(|e| (e.request().unwrap().label.unwrap(), e.candidate))
+        .collect();
+    let predicted_of = |id: i64| candidates.iter().find(|c| c.id == id).unwrap().predicted;
+    let order: Vec<(usize, f64)> = trained
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|label| {
+            let c = candidate_of[label];
+            let generation = candidates.iter().find(|x| x.id == c).unwrap().generation;
+            Some((generation, predicted_of(c)?))
+        })
+        .collect();
+    assert!(order.len() > 10, "{order:?}");
+    for w in order.windows(2) {
+        assert!(
+            w[0].0 != w[1].0 || w[0].1 >= w[1].1,
+            "trained out of order: {order:?}"
+        );
+    }
 }
 
 #[test]
