@@ -47,12 +47,19 @@ CREATE TABLE populations (
 );
 ";
 
-/// Schema 1 → 2: the Slurm executor's job ledger.
-pub(super) const MIGRATION_2: &str = "
-CREATE TABLE slurm_jobs (
+/// The `slurm_jobs` table and its index, with `$reference` after the evaluation column: the
+/// search schema's reference to `evaluations`, or nothing in a file that is not a search store
+/// (`SlurmLedger`). One definition for both.
+macro_rules! slurm_jobs_table {
+    ($create:literal, $reference:literal) => {
+        concat!(
+            $create,
+            " slurm_jobs (
     batch INTEGER NOT NULL,
     task INTEGER NOT NULL,
-    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+    evaluation_id INTEGER NOT NULL",
+            $reference,
+            ",
     attempt INTEGER NOT NULL,
     job_name TEXT NOT NULL,
     job_id TEXT,
@@ -63,8 +70,16 @@ CREATE TABLE slurm_jobs (
     finished_at REAL,
     PRIMARY KEY (batch, task)
 );
-CREATE INDEX slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
-";
+CREATE INDEX IF NOT EXISTS slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
+"
+        )
+    };
+}
+pub(super) use slurm_jobs_table;
+
+/// Schema 1 → 2: the Slurm executor's job ledger.
+pub(super) const MIGRATION_2: &str =
+    slurm_jobs_table!("CREATE TABLE", " REFERENCES evaluations(id)");
 
 /// Schema 2 → 3: re-evaluation. An evaluation names the generation that planned it (a form's
 /// extra runs are planned by later generations) and its run (`replicate`: 0 = the first run,

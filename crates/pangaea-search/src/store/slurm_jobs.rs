@@ -254,23 +254,7 @@ impl SlurmLedger {
 
 /// The ledger's table where the file has none (not a search store): the search schema's
 /// columns without the reference to `evaluations`.
-const LEDGER_TABLE: &str = "
-CREATE TABLE IF NOT EXISTS slurm_jobs (
-    batch INTEGER NOT NULL,
-    task INTEGER NOT NULL,
-    evaluation_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    job_name TEXT NOT NULL,
-    job_id TEXT,
-    state TEXT NOT NULL,
-    slurm_state TEXT,
-    reason TEXT,
-    submitted_at REAL NOT NULL,
-    finished_at REAL,
-    PRIMARY KEY (batch, task)
-);
-CREATE INDEX IF NOT EXISTS slurm_jobs_evaluation ON slurm_jobs(evaluation_id);
-";
+const LEDGER_TABLE: &str = super::schema::slurm_jobs_table!("CREATE TABLE IF NOT EXISTS", "");
 
 /// The `slurm_jobs` rows of `conn` (none when it has no such table).
 fn read_jobs(conn: &Connection, path: &Path) -> Result<Vec<SlurmJobRecord>, SearchError> {
