@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 
 use pangaea_search::{ExecutorConfig, Store};
-use pangaea_wire::{Arch, DatasetName, EvalRequest, JsonFile};
+use pangaea_wire::{Arch, DatasetName, EvalRequest, JsonFile, WireError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
@@ -123,8 +123,14 @@ impl CellSpec {
         base.dataset.name = self.dataset;
         let mut value = serde_json::to_value(&base).expect("a request serializes");
         merge(&mut value, &serde_json::Value::Object(self.recipe.clone()));
-        let mut request =
-            EvalRequest::from_json(&value.to_string()).map_err(|e| format!("recipe: {e}"))?;
+        // The merged text is ours, not the user's: name the field, not a line and column of it.
+        let mut request = EvalRequest::from_json(&value.to_string()).map_err(|e| match e {
+            WireError::Json { field, message, .. } => format!("recipe.{field}: {message}"),
+            WireError::Field { field, expected } => {
+                format!("recipe.{field}: expected {expected}")
+            }
+            other => format!("recipe: {other}"),
+        })?;
         if request.architecture != self.architecture || request.dataset.name != self.dataset {
             return Err(
                 "recipe: set `architecture` and `dataset` on the cell, not in its recipe".into(),
@@ -299,8 +305,11 @@ impl StudyConfig {
             return bad("cells", "at least one [[cells]] table");
         }
         for (i, cell) in self.cells.iter().enumerate() {
-            cell.request()
-                .map_err(|e| ReportError::Input(format!("bad value for `cells[{i}].{e}`")))?;
+            cell.request().map_err(|e| {
+                // `recipe.epochs: expected at least 1` → at `cells[0].recipe.epochs`: …
+                let (field, message) = e.split_once(": ").unwrap_or(("recipe", e.as_str()));
+                ReportError::Input(format!("at `cells[{i}].{field}`: {message}"))
+            })?;
             let name = cell.name();
             if self.cells[..i].iter().any(|c| c.name() == name) {
                 return bad(
@@ -524,9 +533,12 @@ mod tests {
         let cases = [
             (
                 format!("{base}recipe = {{ optimizer = {{ lr = \"fast\" }} }}\n"),
-                "cells[0].recipe: ",
+                "at `cells[0].recipe.optimizer.lr`: invalid type",
             ),
-            (format!("{base}recipe = {{ epoch = 3 }}\n"), "epoch"),
+            (
+                format!("{base}recipe = {{ epoch = 3 }}\n"),
+                "at `cells[0].recipe.epoch`: unknown field `epoch`, expected one of",
+            ),
             (base.replace("\"tiny\"", "\"vgg\""), "cells[0].architecture"),
             (base.replace("[\"relu\"]", "[\"swish\"]"), "`functions`"),
             (
@@ -540,7 +552,7 @@ mod tests {
             ),
             (
                 format!("{base}recipe = {{ seed = 3 }}\n"),
-                "cells[0].recipe.seed: set by the study",
+                "at `cells[0].recipe.seed`: set by the study",
             ),
             (
                 format!("{base}[[cells]]\narchitecture = \"tiny\"\ndataset = \"synthetic\"\n"),
