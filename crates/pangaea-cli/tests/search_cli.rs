@@ -285,3 +285,90 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+/// A search that really trains (tiny net, synthetic data), with re-evaluation and the pre-screen
+/// on, killed with SIGKILL once evaluations have been stored and resumed, reaches the same
+/// candidates, fitness bits and final population as the same search run without a kill
+/// (training on the CPU is deterministic).
+#[test]
+fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("search.toml");
+    std::fs::write(
+        &config,
+        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\n",
+    )
+    .unwrap();
+    let search = |path: &std::path::Path| {
+        let mut c = pangaea();
+        c.arg("search")
+            .arg("--store")
+            .arg(path)
+            .arg("--config")
+            .arg(&config)
+            .args(TINY_TRAINING)
+            .args([
+                "--population-size",
+                "3",
+                "--children",
+                "2",
+                "--versions",
+                "1",
+            ])
+            .args(["--seed", "5", "--generations", "3", "--workers", "2"]);
+        c
+    };
+    let reference = dir.path().join("reference.db");
+    let out = search(&reference).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open_read_only(&reference).unwrap();
+    let screened = store
+        .candidates()
+        .unwrap()
+        .iter()
+        .filter(|c| c.state == CandidateState::Screened)
+        .count();
+    assert!(screened > 0, "the pre-screen skipped nothing");
+    drop(store);
+
+    let path = dir.path().join("killed.db");
+    let mut child = search(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let finished = |path: &std::path::Path| {
+        Store::open_read_only(path)
+            .and_then(|s| s.finished_evaluations())
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while finished(&path) < 5 {
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "nothing stored in 5 minutes"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the search ended first"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let out = pangaea()
+        .args(["search", "--resume"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(common::summary(&path), common::summary(&reference));
+}
