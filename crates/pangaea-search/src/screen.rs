@@ -159,6 +159,8 @@ pub fn replay(store: &Store, k: usize, skip_fraction: f64) -> Result<Replay, Sea
             Some((c.generation, c.id, expr, c.fitness?))
         })
         .collect();
+    // Each form's features once, not once per later generation.
+    let feats: Vec<Vec<f64>> = evaluated.iter().map(|e| features(&e.2, &xs)).collect();
     let generations = evaluated.iter().map(|e| e.0).max().unwrap_or(0);
     let mut predictions: Vec<f64> = Vec::new();
     let mut actual: Vec<f64> = Vec::new();
@@ -166,12 +168,13 @@ pub fn replay(store: &Store, k: usize, skip_fraction: f64) -> Result<Replay, Sea
     for g in 1..=generations {
         let history: Vec<(Vec<f64>, f64)> = evaluated
             .iter()
-            .filter(|e| e.0 < g)
-            .map(|e| (features(&e.2, &xs), e.3))
+            .zip(&feats)
+            .filter(|(e, _)| e.0 < g)
+            .map(|(e, f)| (f.clone(), e.3))
             .collect();
         let mut this: Vec<(f64, i64)> = Vec::new();
-        for e in evaluated.iter().filter(|e| e.0 == g) {
-            if let Some(p) = predict(&history, &features(&e.2, &xs), k) {
+        for (e, f) in evaluated.iter().zip(&feats).filter(|(e, _)| e.0 == g) {
+            if let Some(p) = predict(&history, f, k) {
                 predictions.push(p);
                 actual.push(e.3);
                 this.push((p, e.1));

@@ -111,11 +111,16 @@ impl CellSpec {
     /// The training request of this cell (activation `relu`, seed 0): the architecture's
     /// recipe, the dataset, the `recipe` fields over them, on the full training set with the
     /// test set measured. Errors name the field (`recipe.optimizer.lr`).
-    pub fn request(&self) -> Result<EvalRequest, String> {
+    pub fn request(&self) -> Result<EvalRequest, RecipeError> {
+        let err = |field: &str, message: String| RecipeError {
+            field: format!("recipe{field}"),
+            message,
+        };
         for owned in ["activation", "seed", "label"] {
             if self.recipe.contains_key(owned) {
-                return Err(format!(
-                    "recipe.{owned}: set by the study for each run (functions, seed), not in a recipe"
+                return Err(err(
+                    &format!(".{owned}"),
+                    "set by the study for each run (functions, seed), not in a recipe".into(),
                 ));
             }
         }
@@ -125,21 +130,31 @@ impl CellSpec {
         merge(&mut value, &serde_json::Value::Object(self.recipe.clone()));
         // The merged text is ours, not the user's: name the field, not a line and column of it.
         let mut request = EvalRequest::from_json(&value.to_string()).map_err(|e| match e {
-            WireError::Json { field, message, .. } => format!("recipe.{field}: {message}"),
+            WireError::Json { field, message, .. } => err(&format!(".{field}"), message),
             WireError::Field { field, expected } => {
-                format!("recipe.{field}: expected {expected}")
+                err(&format!(".{field}"), format!("expected {expected}"))
             }
-            other => format!("recipe: {other}"),
+            other => err("", other.to_string()),
         })?;
         if request.architecture != self.architecture || request.dataset.name != self.dataset {
-            return Err(
-                "recipe: set `architecture` and `dataset` on the cell, not in its recipe".into(),
-            );
+            return Err(err(
+                "",
+                "set `architecture` and `dataset` on the cell, not in its recipe".into(),
+            ));
         }
         request.dataset.train_on_full = true;
         request.dataset.measure_test = true;
         Ok(request)
     }
+}
+
+/// Why a cell's recipe does not make a valid request: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipeError {
+    /// The field, from the cell: `recipe.optimizer.lr`, or `recipe` for the whole table.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// Writes `patch`'s fields over `base`'s, recursing into tables.
@@ -305,11 +320,7 @@ impl StudyConfig {
             return bad("cells", "at least one [[cells]] table");
         }
         for (i, cell) in self.cells.iter().enumerate() {
-            cell.request().map_err(|e| {
-                // `recipe.epochs: expected at least 1` → at `cells[0].recipe.epochs`: …
-                let (field, message) = e.split_once(": ").unwrap_or(("recipe", e.as_str()));
-                ReportError::Input(format!("at `cells[{i}].{field}`: {message}"))
-            })?;
+            self.cell_request(i)?;
             let name = cell.name();
             if self.cells[..i].iter().any(|c| c.name() == name) {
                 return bad(
@@ -343,6 +354,13 @@ impl StudyConfig {
         Ok(())
     }
 
+    /// The request of cell `i`; an error names the cell's field (`cells[1].recipe.epochs`).
+    fn cell_request(&self, i: usize) -> Result<EvalRequest, ReportError> {
+        self.cells[i]
+            .request()
+            .map_err(|e| ReportError::Input(format!("at `cells[{i}].{}`: {}", e.field, e.message)))
+    }
+
     /// Resolves the functions (reading the named search stores) into the study's plan.
     pub fn plan(&self) -> Result<StudyPlan, ReportError> {
         self.check()?;
@@ -357,8 +375,8 @@ impl StudyConfig {
             }
         }
         let mut cells = Vec::new();
-        for cell in &self.cells {
-            let request = cell.request().map_err(ReportError::Input)?;
+        for (i, cell) in self.cells.iter().enumerate() {
+            let request = self.cell_request(i)?;
             cells.push(StudyCell {
                 name: cell.name(),
                 request,

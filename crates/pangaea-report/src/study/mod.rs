@@ -23,7 +23,8 @@ mod run;
 mod table;
 
 pub use config::{
-    CellSpec, StudyCell, StudyConfig, StudyFunction, StudyPlan, StudyRun, STUDY_PRESETS,
+    CellSpec, RecipeError, StudyCell, StudyConfig, StudyFunction, StudyPlan, StudyRun,
+    STUDY_PRESETS,
 };
 pub use page::{write_study, StudyFiles};
 pub use run::{run_study, StudyEvent, StudyResults};
