@@ -6,8 +6,8 @@
 //!   `elapsed_seconds` (wall time summed over runs), `pangaea_version`.
 //! - `candidates`: every form the search produced, in candidate order: generation, expression
 //!   text, canonical text, fingerprint, parent, mutation and its detail, state (`pending`,
-//!   `evaluated`, `rejected`, `duplicate`, `baseline`), reason, `duplicate_of`, fitness, best
-//!   evaluation.
+//!   `evaluated`, `rejected`, `duplicate`, `baseline`, `screened`), reason, `duplicate_of`,
+//!   fitness, best evaluation, runs and standard error, the pre-screen's prediction.
 //! - `evaluations`: every parametric version of a new form: its expression, the full request
 //!   JSON, and once finished the status, reason, result JSON, fitness, wall seconds, attempts,
 //!   source (`executor` or `cache`) and finish time.
