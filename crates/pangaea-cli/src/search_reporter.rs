@@ -25,6 +25,8 @@ pub struct TerminalReporter {
     best: Option<(f64, String)>,
     baseline: Option<(f64, String)>,
     expected_evaluations: Option<usize>,
+    /// The rung of the full recipe: the best shown is the best single run at it.
+    top_rung: usize,
 }
 
 impl std::fmt::Debug for TerminalReporter {
@@ -71,6 +73,7 @@ impl TerminalReporter {
             best: None,
             baseline: None,
             expected_evaluations: None,
+            top_rung: 0,
         }
     }
 
@@ -129,7 +132,9 @@ impl EventSink for TerminalReporter {
                 generation_limit,
                 evaluation_limit,
                 expected_evaluations,
+                top_rung,
             } => {
+                self.top_rung = *top_rung;
                 self.done = *evaluations_done;
                 self.done_at_start = *evaluations_done;
                 self.expected_evaluations = *expected_evaluations;
@@ -153,6 +158,21 @@ impl EventSink for TerminalReporter {
                 self.generation = *generation;
                 self.line(format!(
                     "generation {generation}: {candidates} candidates, {evaluations} evaluations to run"
+                ));
+            }
+            SearchEvent::Promoted {
+                generation,
+                rung,
+                evaluations,
+                candidates,
+            } => {
+                let to = if *rung == self.top_rung {
+                    " (the full recipe)".to_owned()
+                } else {
+                    String::new()
+                };
+                self.line(format!(
+                    "generation {generation}: {evaluations} best versions ({candidates} forms) promoted to rung {rung}{to}"
                 ));
             }
             SearchEvent::ExtraRuns {
@@ -182,6 +202,7 @@ impl EventSink for TerminalReporter {
                 cached,
                 baseline,
                 replicate,
+                rung,
                 ..
             } => {
                 if !cached {
@@ -192,7 +213,7 @@ impl EventSink for TerminalReporter {
                     if let Some(f) = fitness {
                         self.baseline = Some((*f, expr.clone()));
                     }
-                } else if let Some(f) = fitness {
+                } else if let (Some(f), true) = (fitness, *rung == self.top_rung) {
                     if self.best.as_ref().is_none_or(|(b, _)| f > b) {
                         self.best = Some((*f, expr.clone()));
                     }
@@ -203,11 +224,13 @@ impl EventSink for TerminalReporter {
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default();
                 let from = if *cached { " [cache]" } else { "" };
-                let run = if *replicate > 0 {
-                    format!(" (re-evaluation, run {})", replicate + 1)
-                } else {
-                    String::new()
-                };
+                let mut run = String::new();
+                if *rung < self.top_rung {
+                    run += &format!(" (rung {rung} of {})", self.top_rung);
+                }
+                if *replicate > 0 {
+                    run += &format!(" (re-evaluation, run {})", replicate + 1);
+                }
                 let status_line = self.status();
                 self.line(format!(
                     "eval {evaluation} {status}{from} fitness {value} `{expr}`{run}{why}\n  {status_line}"
@@ -295,6 +318,7 @@ mod tests {
             cached: true,
             baseline: true,
             replicate: 0,
+            rung: 0,
             wall_seconds: 1.0,
         });
         r.event(&SearchEvent::EvaluationFinished {
@@ -307,6 +331,7 @@ mod tests {
             cached: false,
             baseline: false,
             replicate: 0,
+            rung: 0,
             wall_seconds: 1.0,
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

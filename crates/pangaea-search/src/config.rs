@@ -64,6 +64,91 @@ pub struct SearchConfig {
     /// The kNN pre-screen: children predicted to be among the worst are not trained.
     /// Default: off.
     pub screening: Screening,
+    /// Successive halving inside each generation: versions are first trained with cheaper
+    /// recipes (rungs) and only the best are promoted to the full one. Default: off.
+    pub fidelity: Fidelity,
+}
+
+/// `[fidelity]`: multi-fidelity evaluation inside a generation (successive halving, as in
+/// Hyperband and ASHA; docs/method.md §3, *ours*). Every new version is trained first at rung 0
+/// (`rungs[0]` written over `[training]`), the best `promote_fraction` of the generation's
+/// versions that finished with a fitness (at least one) are trained again at rung 1, and so on
+/// up to the full `[training]` recipe, rung `rungs.len()`. A version's fitness at a rung is
+/// compared only with fitness at the same rung: forms are ranked by the highest rung their
+/// standing version reached, then by its fitness there (a run that failed at its highest rung
+/// ranks last). Baselines and re-evaluation's extra runs use the standing rung directly. What
+/// is promoted depends only on stored results, so a resumed search promotes the same versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fidelity {
+    /// The cheaper rungs, cheapest first, each a table of request fields written over
+    /// `[training]`, e.g. `{ dataset = { limit_train = 1000 } }` or `{ epochs = 1 }`; the
+    /// activation, seed and label are the search's. Empty: off, every version is trained once
+    /// with `[training]`. Default: empty.
+    pub rungs: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Fraction of a rung's versions promoted to the next one, in (0, 1]; at least one is
+    /// promoted whenever one finished. Default: 1/3 (η = 3 in Hyperband's terms).
+    pub promote_fraction: f64,
+}
+
+impl Default for Fidelity {
+    fn default() -> Self {
+        Fidelity {
+            rungs: Vec::new(),
+            promote_fraction: 1.0 / 3.0,
+        }
+    }
+}
+
+impl Fidelity {
+    /// Whether versions go through cheaper rungs at all.
+    pub fn enabled(&self) -> bool {
+        !self.rungs.is_empty()
+    }
+
+    /// The rung of the full recipe (0 when off).
+    pub fn top(&self) -> usize {
+        self.rungs.len()
+    }
+
+    /// How many of `finished` versions of a rung that finished with a fitness go on to the
+    /// next: `ceil(promote_fraction · finished)`, at least one when any finished.
+    pub fn promoted(&self, finished: usize) -> usize {
+        if finished == 0 {
+            return 0;
+        }
+        ((self.promote_fraction * finished as f64).ceil() as usize).clamp(1, finished)
+    }
+
+    /// The request of rung `rung` for the training template `training`: `rungs[rung]` over it,
+    /// or `training` itself at the top rung.
+    pub fn request(&self, training: &EvalRequest, rung: usize) -> Result<EvalRequest, SearchError> {
+        match self.rungs.get(rung) {
+            None => Ok(training.clone()),
+            Some(fields) => training
+                .with_fields(fields, &["activation", "seed", "label"])
+                .map_err(|e| SearchError::Field {
+                    field: match e.field.as_str() {
+                        "" => format!("fidelity.rungs[{rung}]"),
+                        f => format!("fidelity.rungs[{rung}].{f}"),
+                    },
+                    expected: e.message,
+                }),
+        }
+    }
+
+    fn check(&self, training: &EvalRequest) -> Result<(), SearchError> {
+        if !(self.promote_fraction.is_finite()
+            && self.promote_fraction > 0.0
+            && self.promote_fraction <= 1.0)
+        {
+            return Err(field("fidelity.promote_fraction", "a number in (0, 1]"));
+        }
+        for rung in 0..self.rungs.len() {
+            self.request(training, rung)?;
+        }
+        Ok(())
+    }
 }
 
 /// `[screening]`: before a generation's children are trained, each is given a predicted
@@ -423,6 +508,7 @@ impl Default for SearchConfig {
             baselines: vec!["relu(x)".to_owned()],
             reevaluation: Reevaluation::default(),
             screening: Screening::default(),
+            fidelity: Fidelity::default(),
         }
     }
 }
@@ -637,6 +723,7 @@ impl SearchConfig {
         }
         self.reevaluation.check()?;
         self.screening.check()?;
+        self.fidelity.check(&self.training)?;
         if self.executor.workers() == 0 {
             return Err(field("executor.workers", "at least 1"));
         }

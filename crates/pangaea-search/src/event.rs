@@ -43,6 +43,9 @@ pub enum SearchEvent {
         /// How many evaluations the search will run at most when it stops by its generation
         /// or evaluation limit (every planned form trained, no duplicates): the ETA's basis.
         expected_evaluations: Option<usize>,
+        /// The rung of the full recipe (`[fidelity]`; 0 without rungs): only fitness at this
+        /// rung is comparable with the baselines'.
+        top_rung: usize,
     },
     /// A generation's candidates were planned and stored.
     GenerationStarted {
@@ -52,6 +55,18 @@ pub enum SearchEvent {
         candidates: usize,
         /// Evaluations it still has to run.
         evaluations: usize,
+    },
+    /// Multi-fidelity (`[fidelity]`): the generation's best versions at the rung below `rung`
+    /// are trained again at `rung`, after every evaluation below finished.
+    Promoted {
+        /// Generation number.
+        generation: usize,
+        /// The rung they are promoted to (the top rung is the full `[training]` recipe).
+        rung: usize,
+        /// Runs planned now, one per promoted version.
+        evaluations: usize,
+        /// The forms they are versions of.
+        candidates: usize,
     },
     /// Re-evaluation: the generation's best forms (and the baselines) get extra runs, after
     /// its other evaluations finished.
@@ -119,6 +134,9 @@ pub enum SearchEvent {
         baseline: bool,
         /// Which run of its version: 0 = the first, r ≥ 1 = an extra run (re-evaluation).
         replicate: usize,
+        /// The rung it was trained at (`[fidelity]`; 0 without rungs): fitness of different
+        /// rungs are not comparable.
+        rung: usize,
         /// Seconds it took.
         wall_seconds: f64,
     },

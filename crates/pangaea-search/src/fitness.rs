@@ -29,6 +29,16 @@ pub fn compare_best_first(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering 
     }
 }
 
+/// Orders two standings best first, each a ranking score and the rung it was measured at
+/// (`[fidelity]`): any score before none (a run that failed at its highest rung ranks last),
+/// then the higher rung, then the higher score. Scores of different rungs are never compared.
+pub fn compare_ranked(a: (Option<f64>, usize), b: (Option<f64>, usize)) -> std::cmp::Ordering {
+    match (a.0, b.0) {
+        (Some(_), Some(_)) => b.1.cmp(&a.1).then(compare_best_first(a.0, b.0)),
+        _ => compare_best_first(a.0, b.0),
+    }
+}
+
 /// The parameter values the fake fitness evaluates at: different from the initial 1.0 so that
 /// different parametric versions of one form score differently.
 const FAKE_PARAMS: [f64; 3] = [1.1, 0.9, 1.2];
@@ -122,5 +132,10 @@ mod tests {
         use std::cmp::Ordering::*;
         assert_eq!(compare_best_first(Some(0.9), Some(0.5)), Less);
         assert_eq!(compare_best_first(None, Some(0.5)), Greater);
+        // A higher rung outranks a better score at a lower one; failing ranks last anywhere.
+        assert_eq!(compare_ranked((Some(0.5), 1), (Some(0.9), 0)), Less);
+        assert_eq!(compare_ranked((Some(0.9), 1), (Some(0.5), 1)), Less);
+        assert_eq!(compare_ranked((None, 2), (Some(0.1), 0)), Greater);
+        assert_eq!(compare_ranked((None, 2), (None, 0)), Equal);
     }
 }

@@ -48,8 +48,8 @@ mod store;
 
 pub use cache::{cache_key, Cache};
 pub use config::{
-    ExecutorConfig, FitnessMetric, Reevaluation, Screening, SearchConfig, Selection, SlurmConfig,
-    StopRule, PRESETS,
+    ExecutorConfig, Fidelity, FitnessMetric, Reevaluation, Screening, SearchConfig, Selection,
+    SlurmConfig, StopRule, PRESETS,
 };
 pub use error::SearchError;
 pub use event::{EventSink, Fanout, JsonLinesLog, NoEvents, SearchEvent, StopReason};
@@ -57,7 +57,7 @@ pub use executor::{
     BatchEnd, BatchObserver, CancelToken, CollectOutcomes, Executor, InProcessExecutor, Job,
     LocalExecutor, Outcome, SlurmCommandError, SlurmExecutor, SlurmState,
 };
-pub use fitness::{compare_best_first, fake_result, fitness};
+pub use fitness::{compare_best_first, compare_ranked, fake_result, fitness};
 pub use search::{generation_rng, RunOptions, Search};
 pub use selection::select_parent;
 pub use store::{

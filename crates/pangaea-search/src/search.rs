@@ -32,7 +32,7 @@ use crate::config::{FitnessMetric, SearchConfig};
 use crate::error::SearchError;
 use crate::event::{EventSink, SearchEvent, StopReason};
 use crate::executor::{BatchEnd, BatchObserver, CancelToken, Executor, Job, Outcome};
-use crate::fitness::{compare_best_first, fitness};
+use crate::fitness::{compare_best_first, compare_ranked, fitness};
 use crate::screen;
 use crate::selection::select_parent;
 use crate::store::{
@@ -77,6 +77,7 @@ struct PendingEvaluation {
     expr: String,
     request: EvalRequest,
     replicate: usize,
+    rung: usize,
     /// The pre-screen's prediction for the candidate: the most promising are trained first.
     predicted: Option<f64>,
 }
@@ -130,6 +131,7 @@ impl Recorder<'_> {
             fitness: finished.fitness,
             cached: source == ResultSource::Cache,
             replicate: info.replicate,
+            rung: info.rung,
             wall_seconds,
         });
         *self.stored += 1;
@@ -230,6 +232,7 @@ impl Search {
             generation_limit: stop.generations,
             evaluation_limit: stop.evaluations,
             expected_evaluations: self.expected_evaluations(),
+            top_rung: self.config.fidelity.top(),
         });
         let mut stored = 0usize;
         loop {
@@ -245,8 +248,8 @@ impl Search {
                 }
                 self.plan_generation(generation, events)?;
             }
-            // Execute what the generation planned, then re-evaluation's extra runs until the
-            // best forms have theirs (none when it is off).
+            // Execute what the generation planned, then its promotions rung by rung, then
+            // re-evaluation's extra runs until the best forms have theirs (none when off).
             let mut first = true;
             loop {
                 let mut recorder =
@@ -263,7 +266,18 @@ impl Search {
                     return Ok(StopReason::Interrupted);
                 }
                 first = false;
-                let (runs, forms) = self.extra_runs(generation)?;
+                let (runs, rung) = self.promotions(generation)?;
+                if !runs.is_empty() {
+                    self.store.insert_runs(generation, &runs)?;
+                    events.event(&SearchEvent::Promoted {
+                        generation,
+                        rung,
+                        evaluations: runs.len(),
+                        candidates: distinct_candidates(&runs),
+                    });
+                    continue;
+                }
+                let runs = self.extra_runs(generation)?;
                 if runs.is_empty() {
                     break;
                 }
@@ -271,7 +285,7 @@ impl Search {
                 events.event(&SearchEvent::ExtraRuns {
                     generation,
                     evaluations: runs.len(),
-                    candidates: forms,
+                    candidates: distinct_candidates(&runs),
                 });
             }
             let new_forms = self.end_generation(generation, elapsed())?;
@@ -374,6 +388,7 @@ impl Search {
                     expr: e.expr,
                     request,
                     replicate: e.replicate,
+                    rung: e.rung,
                     predicted: predicted.get(&e.candidate).copied(),
                 },
             );
@@ -401,11 +416,22 @@ impl Search {
         } else {
             (0, 0)
         };
+        // Every version at rung 0, then the promoted ones at each higher rung.
+        let with_rungs = |versions: usize| {
+            let mut total = versions;
+            let mut at = versions;
+            for _ in 0..c.fidelity.top() {
+                at = c.fidelity.promoted(at);
+                total += at;
+            }
+            total
+        };
         let by_generations = stop.generations.map(|g| {
             c.baselines.len()
                 + extra_baselines
-                + c.population_size * c.versions_per_child
-                + g * (c.children_per_generation * c.versions_per_child + extra_per_generation)
+                + with_rungs(c.population_size * c.versions_per_child)
+                + g * (with_rungs(c.children_per_generation * c.versions_per_child)
+                    + extra_per_generation)
         });
         match (by_generations, stop.evaluations) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -504,6 +530,8 @@ impl Search {
         if generation == 0 {
             plan.extend(self.baseline_plan()?);
         }
+        // Children are first trained at rung 0 (the full recipe when there are no rungs).
+        let first_rung = self.config.fidelity.request(&self.config.training, 0)?;
         let mut accepted = 0;
         for _ in 0..DRAWS_PER_FORM * target {
             if accepted == target {
@@ -541,6 +569,7 @@ impl Search {
                 duplicate_of: None,
                 versions: Vec::new(),
                 predicted: None,
+                rung: 0,
             };
             if let Err(rejection) = form.validate() {
                 candidate.state = CandidateState::Rejected;
@@ -570,7 +599,7 @@ impl Search {
                 .into_iter()
                 .enumerate()
                 {
-                    let mut request: EvalRequest = self.config.training.clone();
+                    let mut request: EvalRequest = first_rung.clone();
                     request.activation = version.to_string();
                     request.label = Some(format!("g{generation}-c{index}-v{v}"));
                     candidate.versions.push((
@@ -602,6 +631,17 @@ impl Search {
             return Ok(());
         }
         let xs = screen::samples();
+        // With rungs, what is predicted is a child's rung-0 fitness (every child has one): the
+        // best first run at rung 0 of each trained form.
+        let mut rung0: HashMap<i64, f64> = HashMap::new();
+        if self.config.fidelity.enabled() {
+            for e in self.store.evaluations()? {
+                if let (0, 0, Some(f)) = (e.rung, e.replicate, e.fitness) {
+                    let best = rung0.entry(e.candidate).or_insert(f);
+                    *best = best.max(f);
+                }
+            }
+        }
         let history: Vec<(Vec<f64>, f64)> = self
             .store
             .candidates()?
@@ -609,7 +649,12 @@ impl Search {
             .filter(|c| c.state == CandidateState::Evaluated)
             .filter_map(|c| {
                 let form = Expr::parse(&c.expr).ok()?;
-                Some((screen::features(&form, &xs), c.fitness?))
+                let fitness = if self.config.fidelity.enabled() {
+                    rung0.get(&c.id).copied()
+                } else {
+                    c.fitness
+                };
+                Some((screen::features(&form, &xs), fitness?))
             })
             .collect();
         if history.len() < s.min_history {
@@ -642,19 +687,83 @@ impl Search {
         Ok(())
     }
 
-    /// The extra runs re-evaluation asks for once every evaluation of generation `generation`
-    /// has finished: the forms that would rank in the top `reevaluation.top` of the population
-    /// now (the previous population and this generation's forms, by their current score) and
-    /// the baselines get the runs their standing version lacks to reach `reevaluation.runs`
-    /// (planned or finished), run r with seed `training.seed + r`. Empty when re-evaluation is
-    /// off or nothing is missing. Depends only on the stored state, so a resumed search plans
-    /// the same runs, and asking again after the runs were stored asks for none of them again.
-    fn extra_runs(&self, generation: usize) -> Result<(Vec<NewRun>, usize), SearchError> {
-        let re = &self.config.reevaluation;
-        if !re.enabled() {
+    /// The promotions of generation `generation` once every evaluation it planned has finished
+    /// (`[fidelity]`): at the lowest rung whose versions have none promoted yet, the best
+    /// [`crate::Fidelity::promoted`] of its versions that finished with a fitness (ties in
+    /// evaluation order) get a first run at the next rung, with the same seed. Returns the runs
+    /// and the rung they are at; none when the search has no rungs or every rung is done.
+    /// Depends only on the stored state, so a resumed search promotes the same versions.
+    fn promotions(&self, generation: usize) -> Result<(Vec<NewRun>, usize), SearchError> {
+        let fidelity = &self.config.fidelity;
+        if !fidelity.enabled() {
             return Ok((Vec::new(), 0));
         }
-        let mut pool: Vec<(i64, Option<f64>)> = Vec::new();
+        let children: HashSet<i64> = self
+            .store
+            .generation_candidates(generation)?
+            .into_iter()
+            .filter(|c| matches!(c.state, CandidateState::Pending | CandidateState::Evaluated))
+            .map(|c| c.id)
+            .collect();
+        let firsts: Vec<EvaluationRecord> = self
+            .store
+            .generation_evaluations(generation)?
+            .into_iter()
+            .filter(|e| e.replicate == 0 && children.contains(&e.candidate))
+            .collect();
+        for rung in 0..fidelity.top() {
+            let next = rung + 1;
+            if firsts.iter().any(|e| e.rung == next) {
+                continue;
+            }
+            let mut finished: Vec<&EvaluationRecord> = firsts
+                .iter()
+                .filter(|e| e.rung == rung && e.fitness.is_some())
+                .collect();
+            finished.sort_by(|a, b| compare_best_first(a.fitness, b.fitness).then(a.id.cmp(&b.id)));
+            let take = fidelity.promoted(finished.len());
+            if take == 0 {
+                return Ok((Vec::new(), next));
+            }
+            let template = fidelity.request(&self.config.training, next)?;
+            let runs = finished[..take]
+                .iter()
+                .map(|e| {
+                    let mut request = template.clone();
+                    request.activation = e.expr.clone();
+                    request.label = Some(format!(
+                        "g{generation}-c{}-v{}-rung{next}",
+                        e.candidate, e.version
+                    ));
+                    NewRun {
+                        candidate: e.candidate,
+                        version: e.version,
+                        expr: e.expr.clone(),
+                        replicate: 0,
+                        rung: next,
+                        request: serde_json::to_string(&request).expect("requests serialize"),
+                    }
+                })
+                .collect();
+            return Ok((runs, next));
+        }
+        Ok((Vec::new(), 0))
+    }
+
+    /// The extra runs re-evaluation asks for once every evaluation of generation `generation`
+    /// has finished and promoted: the forms that would rank in the top `reevaluation.top` of
+    /// the population now (the previous population and this generation's forms, by their
+    /// current standing) and the baselines get the runs their standing version lacks at its
+    /// rung to reach `reevaluation.runs` (planned or finished), run r with seed
+    /// `training.seed + r`. Empty when re-evaluation is off or nothing is missing. Depends only
+    /// on the stored state, so a resumed search plans the same runs, and asking again after the
+    /// runs were stored asks for none of them again.
+    fn extra_runs(&self, generation: usize) -> Result<Vec<NewRun>, SearchError> {
+        let re = &self.config.reevaluation;
+        if !re.enabled() {
+            return Ok(Vec::new());
+        }
+        let mut pool: Vec<(i64, (Option<f64>, usize))> = Vec::new();
         let previous = match generation {
             0 => Vec::new(),
             g => self.store.population(g - 1)?,
@@ -667,9 +776,9 @@ impl Search {
             .map(|c| c.id);
         for id in previous.iter().map(|m| m.candidate).chain(new_forms) {
             let s = self.standing(id)?;
-            pool.push((id, re.score(s.fitness, s.runs)));
+            pool.push((id, (re.score(s.fitness, s.runs), s.rung)));
         }
-        pool.sort_by(|a, b| compare_best_first(a.1, b.1).then(a.0.cmp(&b.0)));
+        pool.sort_by(|a, b| compare_ranked(a.1, b.1).then(a.0.cmp(&b.0)));
         let mut targets: Vec<i64> = self.store.baselines()?.iter().map(|c| c.id).collect();
         targets.extend(
             pool.iter()
@@ -677,7 +786,6 @@ impl Search {
                 .map(|p| p.0),
         );
         let mut runs = Vec::new();
-        let mut forms = 0;
         for id in targets {
             let Some(best) = self.standing(id)?.best_evaluation else {
                 continue;
@@ -688,13 +796,12 @@ impl Search {
             };
             let same: Vec<&EvaluationRecord> = evaluations
                 .iter()
-                .filter(|e| e.version == first.version)
+                .filter(|e| e.version == first.version && e.rung == first.rung)
                 .collect();
             let missing = re.runs.saturating_sub(same.len());
             if missing == 0 {
                 continue;
             }
-            forms += 1;
             let next = same.iter().map(|e| e.replicate).max().unwrap_or(0) + 1;
             let mut request = first.request().map_err(|message| SearchError::StoredJson {
                 path: self.store.path().to_owned(),
@@ -715,17 +822,20 @@ impl Search {
                     version: first.version,
                     expr: first.expr.clone(),
                     replicate,
+                    rung: first.rung,
                     request: serde_json::to_string(&request).expect("requests serialize"),
                 });
             }
         }
-        Ok((runs, forms))
+        Ok(runs)
     }
 
     /// The fitness of a candidate from every stored run of its versions: per version, the mean
-    /// over its runs that finished ok; the version with the best ranking score
-    /// ([`crate::Reevaluation::score`]) stands for the form, the first one on ties. Without
-    /// re-evaluation every version has one run and this is the best version's fitness.
+    /// over its runs that finished ok at the highest rung it reached; the version that ranks
+    /// first ([`compare_ranked`]: a fitness, then the rung, then the ranking score
+    /// [`crate::Reevaluation::score`]) stands for the form, the first one on ties. Without
+    /// rungs and re-evaluation every version has one run and this is the best version's
+    /// fitness.
     fn standing(&self, candidate: i64) -> Result<FitnessUpdate, SearchError> {
         let evaluations = self.store.candidate_evaluations(candidate)?;
         let mut best = FitnessUpdate {
@@ -734,18 +844,27 @@ impl Search {
             best_evaluation: None,
             runs: 0,
             fitness_se: None,
+            rung: 0,
         };
-        let mut best_score = None;
+        let mut best_key = (None, 0);
         let mut versions: Vec<usize> = evaluations.iter().map(|e| e.version).collect();
         versions.sort_unstable();
         versions.dedup();
         for v in versions {
-            let runs: Vec<&EvaluationRecord> =
-                evaluations.iter().filter(|e| e.version == v).collect();
+            let rung = evaluations
+                .iter()
+                .filter(|e| e.version == v)
+                .map(|e| e.rung)
+                .max()
+                .expect("a version has a run");
+            let runs: Vec<&EvaluationRecord> = evaluations
+                .iter()
+                .filter(|e| e.version == v && e.rung == rung)
+                .collect();
             let first = runs
                 .iter()
                 .min_by_key(|e| (e.replicate, e.id))
-                .expect("a version has a run");
+                .expect("a version has a run at its highest rung");
             let values: Vec<f64> = runs.iter().filter_map(|e| e.fitness).collect();
             let n = values.len();
             let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
@@ -754,9 +873,9 @@ impl Search {
                 let var = values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
                 (var / n as f64).sqrt()
             });
-            let score = self.config.reevaluation.score(mean, n);
+            let key = (self.config.reevaluation.score(mean, n), rung);
             if best.best_evaluation.is_none()
-                || compare_best_first(score, best_score) == std::cmp::Ordering::Less
+                || compare_ranked(key, best_key) == std::cmp::Ordering::Less
             {
                 best = FitnessUpdate {
                     candidate,
@@ -764,8 +883,9 @@ impl Search {
                     best_evaluation: Some(first.id),
                     runs: n,
                     fitness_se: se,
+                    rung,
                 };
-                best_score = score;
+                best_key = key;
             }
         }
         Ok(best)
@@ -790,6 +910,7 @@ impl Search {
                 reason: None,
                 duplicate_of: None,
                 predicted: None,
+                rung: self.config.fidelity.top(),
                 versions: vec![(
                     expr.to_string(),
                     serde_json::to_string(&request).expect("requests serialize"),
@@ -838,7 +959,7 @@ impl Search {
         // Earlier forms (and baselines) this generation re-evaluated.
         let mut rerun: Vec<i64> = evaluations
             .iter()
-            .filter(|e| e.replicate > 0 && !fitness_of.contains_key(&e.candidate))
+            .filter(|e| !fitness_of.contains_key(&e.candidate))
             .map(|e| e.candidate)
             .collect();
         rerun.sort_unstable();
@@ -869,6 +990,7 @@ impl Search {
                             best_evaluation: None,
                             runs: 0,
                             fitness_se: None,
+                            rung: 0,
                         },
                         |o| FitnessUpdate {
                             candidate: c.id,
@@ -876,6 +998,7 @@ impl Search {
                             best_evaluation: o.best_evaluation,
                             runs: o.runs,
                             fitness_se: o.fitness_se,
+                            rung: o.rung,
                         },
                     )
                 }
@@ -883,17 +1006,17 @@ impl Search {
             updates.push(inherited);
         }
         // The pool: the previous population (with any new fitness) and the new forms.
-        let mut pool: Vec<(i64, Option<f64>, usize)> = Vec::new();
+        let mut pool: Vec<(i64, Option<f64>, usize, usize)> = Vec::new();
         if generation > 0 {
             for m in self.store.population(generation - 1)? {
                 match fitness_of.get(&m.candidate) {
-                    Some(f) => pool.push((m.candidate, f.fitness, f.runs)),
+                    Some(f) => pool.push((m.candidate, f.fitness, f.runs, f.rung)),
                     None => {
-                        let runs = self
+                        let (runs, rung) = self
                             .store
                             .candidate(m.candidate)?
-                            .map_or(1, |c| c.runs.max(1));
-                        pool.push((m.candidate, m.fitness, runs));
+                            .map_or((1, 0), |c| (c.runs.max(1), c.rung));
+                        pool.push((m.candidate, m.fitness, runs, rung));
                     }
                 }
             }
@@ -901,21 +1024,29 @@ impl Search {
         let count = new_forms.len();
         for id in new_forms {
             let f = &fitness_of[&id];
-            pool.push((id, f.fitness, f.runs));
+            pool.push((id, f.fitness, f.runs, f.rung));
         }
         let re = &self.config.reevaluation;
         pool.sort_by(|a, b| {
-            compare_best_first(re.score(a.1, a.2), re.score(b.1, b.2)).then(a.0.cmp(&b.0))
+            compare_ranked((re.score(a.1, a.2), a.3), (re.score(b.1, b.2), b.3)).then(a.0.cmp(&b.0))
         });
         pool.truncate(self.config.population_size);
         let survivors: Vec<Survivor> = pool
             .into_iter()
-            .map(|(candidate, fitness, _)| Survivor { candidate, fitness })
+            .map(|(candidate, fitness, _, _)| Survivor { candidate, fitness })
             .collect();
         self.store
             .finish_generation(generation, &updates, &survivors, elapsed)?;
         Ok(count)
     }
+}
+
+/// How many distinct candidates `runs` are for.
+fn distinct_candidates(runs: &[NewRun]) -> usize {
+    runs.iter()
+        .map(|r| r.candidate)
+        .collect::<HashSet<_>>()
+        .len()
 }
 
 /// Phase 2: stores the results the cache already holds, in evaluation order; returns the jobs

@@ -316,6 +316,8 @@ fn a_schema_2_store_reads_unchanged_and_migrates_on_resume() {
              ALTER TABLE candidates DROP COLUMN runs;
              ALTER TABLE candidates DROP COLUMN fitness_se;
              ALTER TABLE candidates DROP COLUMN predicted;
+             ALTER TABLE candidates DROP COLUMN rung;
+             ALTER TABLE evaluations DROP COLUMN rung;
              PRAGMA journal_mode = DELETE;
              PRAGMA user_version = 2;",
         )

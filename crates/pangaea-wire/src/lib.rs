@@ -36,7 +36,7 @@ pub use granularity::Granularity;
 pub use json::{write_atomic, JsonFile, WireError};
 pub use name::UnknownName;
 pub use request::{
-    DatasetSpec, EvalRequest, OptimizerSpec, RecordSpec, ScheduleKind, ScheduleSpec,
+    DatasetSpec, EvalRequest, OptimizerSpec, RecipeError, RecordSpec, ScheduleKind, ScheduleSpec,
     DEFAULT_PARAM_POINTS, REQUEST_VERSION,
 };
 pub use result::{EpochRecord, EvalResult, ParamSnapshot, SiteRecord, Status, RESULT_VERSION};

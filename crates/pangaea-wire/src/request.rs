@@ -532,3 +532,66 @@ mod tests {
         assert_eq!(ScheduleKind::Constant.name(), "constant");
     }
 }
+
+/// Why a table of request fields does not make a valid request: the field and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecipeError {
+    /// The dotted field inside the table (`optimizer.lr`), empty for the table as a whole.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl EvalRequest {
+    /// This request with `fields` written over it, recursing into tables: `{ "dataset":
+    /// { "limit_train": 1000 } }` changes that one field and keeps the rest. The fields a
+    /// caller sets for each run itself (`owned`, such as `activation` or `seed`) are refused.
+    /// Errors name the field inside `fields` (`dataset.limit_train`).
+    pub fn with_fields(
+        &self,
+        fields: &serde_json::Map<String, serde_json::Value>,
+        owned: &[&str],
+    ) -> Result<EvalRequest, RecipeError> {
+        for name in owned {
+            if fields.contains_key(*name) {
+                return Err(RecipeError {
+                    field: (*name).to_owned(),
+                    message: "set for each run by pangaea, not in a recipe".to_owned(),
+                });
+            }
+        }
+        let mut value = serde_json::to_value(self).expect("a request serializes");
+        merge(&mut value, fields);
+        // The merged text is ours, not the user's: name the field, not a line and column of it.
+        EvalRequest::from_json(&value.to_string()).map_err(|e| match e {
+            WireError::Json { field, message, .. } => RecipeError {
+                field: field.trim_start_matches('.').to_owned(),
+                message,
+            },
+            WireError::Field { field, expected } => RecipeError {
+                field,
+                message: format!("expected {expected}"),
+            },
+            other => RecipeError {
+                field: String::new(),
+                message: other.to_string(),
+            },
+        })
+    }
+}
+
+/// Writes `patch`'s fields over `base`'s, recursing into tables.
+fn merge(base: &mut serde_json::Value, patch: &serde_json::Map<String, serde_json::Value>) {
+    let serde_json::Value::Object(b) = base else {
+        *base = serde_json::Value::Object(patch.clone());
+        return;
+    };
+    for (k, v) in patch {
+        match (b.get_mut(k), v) {
+            (Some(slot), serde_json::Value::Object(p)) if slot.is_object() => merge(slot, p),
+            _ => {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}

@@ -23,7 +23,8 @@
 use std::path::{Path, PathBuf};
 
 use pangaea_search::{ExecutorConfig, Store};
-use pangaea_wire::{Arch, DatasetName, EvalRequest, JsonFile, WireError};
+pub use pangaea_wire::RecipeError;
+use pangaea_wire::{Arch, DatasetName, EvalRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
@@ -112,65 +113,26 @@ impl CellSpec {
     /// recipe, the dataset, the `recipe` fields over them, on the full training set with the
     /// test set measured. Errors name the field (`recipe.optimizer.lr`).
     pub fn request(&self) -> Result<EvalRequest, RecipeError> {
-        let err = |field: &str, message: String| RecipeError {
-            field: format!("recipe{field}"),
-            message,
-        };
-        for owned in ["activation", "seed", "label"] {
-            if self.recipe.contains_key(owned) {
-                return Err(err(
-                    &format!(".{owned}"),
-                    "set by the study for each run (functions, seed), not in a recipe".into(),
-                ));
-            }
-        }
         let mut base = EvalRequest::recipe(self.architecture);
         base.dataset.name = self.dataset;
-        let mut value = serde_json::to_value(&base).expect("a request serializes");
-        merge(&mut value, &serde_json::Value::Object(self.recipe.clone()));
-        // The merged text is ours, not the user's: name the field, not a line and column of it.
-        let mut request = EvalRequest::from_json(&value.to_string()).map_err(|e| match e {
-            WireError::Json { field, message, .. } => err(&format!(".{field}"), message),
-            WireError::Field { field, expected } => {
-                err(&format!(".{field}"), format!("expected {expected}"))
-            }
-            other => err("", other.to_string()),
-        })?;
+        let mut request = base
+            .with_fields(&self.recipe, &["activation", "seed", "label"])
+            .map_err(|e| RecipeError {
+                field: match e.field.as_str() {
+                    "" => "recipe".to_owned(),
+                    f => format!("recipe.{f}"),
+                },
+                message: e.message,
+            })?;
         if request.architecture != self.architecture || request.dataset.name != self.dataset {
-            return Err(err(
-                "",
-                "set `architecture` and `dataset` on the cell, not in its recipe".into(),
-            ));
+            return Err(RecipeError {
+                field: "recipe".to_owned(),
+                message: "set `architecture` and `dataset` on the cell, not in its recipe".into(),
+            });
         }
         request.dataset.train_on_full = true;
         request.dataset.measure_test = true;
         Ok(request)
-    }
-}
-
-/// Why a cell's recipe does not make a valid request: the field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecipeError {
-    /// The field, from the cell: `recipe.optimizer.lr`, or `recipe` for the whole table.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Writes `patch`'s fields over `base`'s, recursing into tables.
-fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                match b.get_mut(k) {
-                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, p) => *b = p.clone(),
     }
 }
 
@@ -570,7 +532,7 @@ mod tests {
             ),
             (
                 format!("{base}recipe = {{ seed = 3 }}\n"),
-                "at `cells[0].recipe.seed`: set by the study",
+                "at `cells[0].recipe.seed`: set for each run by pangaea",
             ),
             (
                 format!("{base}[[cells]]\narchitecture = \"tiny\"\ndataset = \"synthetic\"\n"),

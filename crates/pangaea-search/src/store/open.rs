@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use super::schema::{MIGRATION_2, MIGRATION_3, MIGRATION_4, SCHEMA, SCHEMA_VERSION};
+use super::schema::{MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, SCHEMA, SCHEMA_VERSION};
 use super::sql::sql_err;
 use crate::clock::unix_now;
 use crate::config::SearchConfig;
@@ -62,7 +62,7 @@ impl Store {
                 .map_err(sql_err(path, "creating the schema"))?;
             tx.execute_batch(SCHEMA)
                 .map_err(sql_err(path, "creating the schema"))?;
-            for migration in [MIGRATION_2, MIGRATION_3, MIGRATION_4] {
+            for migration in [MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5] {
                 tx.execute_batch(migration)
                     .map_err(sql_err(path, "creating the schema"))?;
             }
@@ -163,6 +163,10 @@ impl Store {
         }
         if version < 4 {
             tx.execute_batch(MIGRATION_4)
+                .map_err(sql_err(&self.path, &doing))?;
+        }
+        if version < 5 {
+            tx.execute_batch(MIGRATION_5)
                 .map_err(sql_err(&self.path, &doing))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

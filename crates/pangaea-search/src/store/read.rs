@@ -13,24 +13,34 @@ use crate::error::SearchError;
 const CANDIDATE_COLUMNS: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
      mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se, \
-     predicted";
+     predicted, rung";
+/// The same from a schema-4 store opened read-only: every run was at rung 0.
+const CANDIDATE_COLUMNS_4: &str =
+    "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
+     mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se, \
+     predicted, 0";
 /// The same from a schema-3 store opened read-only: nothing was predicted.
 const CANDIDATE_COLUMNS_3: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
      mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, runs, fitness_se, \
-     NULL";
+     NULL, 0";
 /// The same from a schema-2 store opened read-only: every fitness is one run's.
 const CANDIDATE_COLUMNS_2: &str =
     "id, generation, expr, canonical, fingerprint, parent_id, mutation, \
      mutation_detail, state, reason, duplicate_of, fitness, best_evaluation, \
-     CASE WHEN best_evaluation IS NULL THEN NULL ELSE 1 END, NULL, NULL";
+     CASE WHEN best_evaluation IS NULL THEN NULL ELSE 1 END, NULL, NULL, 0";
 const EVALUATION_COLUMNS: &str = "id, candidate_id, version, expr, request_json, status, reason, \
-     result_json, fitness, wall_seconds, attempts, source, finished_at, generation, replicate";
+     result_json, fitness, wall_seconds, attempts, source, finished_at, generation, replicate, \
+     rung";
+/// The same from a schema-3 or 4 store opened read-only: every run was at rung 0.
+const EVALUATION_COLUMNS_3: &str = "id, candidate_id, version, expr, request_json, status, \
+     reason, result_json, fitness, wall_seconds, attempts, source, finished_at, generation, \
+     replicate, 0";
 /// The same from a schema-2 store opened read-only: an evaluation belongs to its candidate's
 /// generation and is its first run.
 const EVALUATION_COLUMNS_2: &str = "id, candidate_id, version, expr, request_json, status, \
      reason, result_json, fitness, wall_seconds, attempts, source, finished_at, \
-     (SELECT generation FROM candidates WHERE candidates.id = evaluations.candidate_id), 0";
+     (SELECT generation FROM candidates WHERE candidates.id = evaluations.candidate_id), 0, 0";
 
 impl Store {
     fn meta(&self, key: &str) -> Result<Option<String>, SearchError> {
@@ -98,6 +108,7 @@ impl Store {
             runs: r.get::<_, Option<i64>>(13)?.map_or(0, |n| n as usize),
             fitness_se: r.get(14)?,
             predicted: r.get(15)?,
+            rung: r.get::<_, i64>(16)? as usize,
         })
     }
 
@@ -118,6 +129,7 @@ impl Store {
             finished_at: r.get(12)?,
             generation: r.get::<_, i64>(13)? as usize,
             replicate: r.get::<_, i64>(14)? as usize,
+            rung: r.get::<_, i64>(15)? as usize,
         })
     }
 
@@ -127,7 +139,8 @@ impl Store {
         args: impl rusqlite::Params,
     ) -> Result<Vec<CandidateRecord>, SearchError> {
         let columns = match self.schema {
-            4.. => CANDIDATE_COLUMNS,
+            5.. => CANDIDATE_COLUMNS,
+            4 => CANDIDATE_COLUMNS_4,
             3 => CANDIDATE_COLUMNS_3,
             _ => CANDIDATE_COLUMNS_2,
         };
@@ -148,10 +161,10 @@ impl Store {
         filter: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<EvaluationRecord>, SearchError> {
-        let columns = if self.schema >= 3 {
-            EVALUATION_COLUMNS
-        } else {
-            EVALUATION_COLUMNS_2
+        let columns = match self.schema {
+            5.. => EVALUATION_COLUMNS,
+            3 | 4 => EVALUATION_COLUMNS_3,
+            _ => EVALUATION_COLUMNS_2,
         };
         let sql = format!("SELECT {columns} FROM evaluations {filter} ORDER BY id");
         let mut stmt = self

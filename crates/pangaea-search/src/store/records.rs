@@ -115,6 +115,9 @@ pub struct CandidateRecord {
     pub fitness_se: Option<f64>,
     /// The pre-screen's predicted fitness, when screening was on and had enough history.
     pub predicted: Option<f64>,
+    /// The rung of its standing version (`[fidelity]`): its fitness is a fitness at this rung,
+    /// comparable only with other fitness at the same rung. 0 without rungs.
+    pub rung: usize,
 }
 
 /// One evaluation (a parametric version of a candidate) as stored.
@@ -149,8 +152,12 @@ pub struct EvaluationRecord {
     /// The generation that planned it: the candidate's own for its first runs, a later one
     /// for an extra run (re-evaluation).
     pub generation: usize,
-    /// Which run of its version: 0 = the first, r = an extra run with seed `training.seed + r`.
+    /// Which run of its version at its rung: 0 = the first, r = an extra run with seed
+    /// `training.seed + r`.
     pub replicate: usize,
+    /// The rung (`[fidelity]`) whose recipe it was trained with: 0 = the cheapest; the full
+    /// recipe is the top rung (0 when the search has no rungs).
+    pub rung: usize,
 }
 
 impl EvaluationRecord {
@@ -190,6 +197,9 @@ pub struct NewCandidate {
     pub versions: Vec<(String, String)>,
     /// The pre-screen's predicted fitness.
     pub predicted: Option<f64>,
+    /// The rung its versions are first trained at (rung 0 for a child, the top rung for a
+    /// baseline).
+    pub rung: usize,
 }
 
 /// The parent a child was mutated from, and how.
@@ -203,7 +213,8 @@ pub struct Origin {
     pub detail: String,
 }
 
-/// An extra run of a stored candidate's version, planned by a later generation.
+/// Another run of a stored candidate's version: a promotion to a higher rung, or an extra run
+/// (re-evaluation), planned by the candidate's generation or a later one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRun {
     /// The candidate.
@@ -212,8 +223,10 @@ pub struct NewRun {
     pub version: usize,
     /// The parametric expression.
     pub expr: String,
-    /// Which run (≥ 1).
+    /// Which run of the version at `rung` (0 for a promotion, ≥ 1 for an extra run).
     pub replicate: usize,
+    /// The rung it is trained at.
+    pub rung: usize,
     /// The request JSON (the version's, with the run's seed).
     pub request: String,
 }
@@ -241,6 +254,8 @@ pub struct FitnessUpdate {
     pub runs: usize,
     /// Its standard error, with 2 runs or more.
     pub fitness_se: Option<f64>,
+    /// The rung of the standing version.
+    pub rung: usize,
 }
 
 /// A member of the population a generation's end keeps, in rank order.

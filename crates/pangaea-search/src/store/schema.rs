@@ -2,7 +2,7 @@
 //! versions (kept in SQLite's `user_version`).
 
 /// The schema version this code writes, and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,4 +100,11 @@ UPDATE candidates SET runs = 1 WHERE best_evaluation IS NOT NULL;
 /// `screened` needs no change: states are text).
 pub(super) const MIGRATION_4: &str = "
 ALTER TABLE candidates ADD COLUMN predicted REAL;
+";
+
+/// Schema 4 → 5: multi-fidelity evaluation. An evaluation names the rung whose recipe it was
+/// trained with, a candidate the rung of its standing version (older searches had one rung, 0).
+pub(super) const MIGRATION_5: &str = "
+ALTER TABLE evaluations ADD COLUMN rung INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE candidates ADD COLUMN rung INTEGER NOT NULL DEFAULT 0;
 ";

@@ -317,6 +317,7 @@ mod tests {
                     duplicate_of: None,
                     versions: vec![("tanh(x)".to_owned(), "{}".to_owned())],
                     predicted: None,
+                    rung: 0,
                 }],
             )
             .unwrap();

@@ -54,8 +54,15 @@ impl Store {
             for (version, (expr, request)) in c.versions.iter().enumerate() {
                 tx.execute(
                     "INSERT INTO evaluations (candidate_id, version, expr, request_json, \
-                     generation, replicate) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-                    params![id, version as i64, expr, request, generation as i64],
+                     generation, replicate, rung) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+                    params![
+                        id,
+                        version as i64,
+                        expr,
+                        request,
+                        generation as i64,
+                        c.rung as i64
+                    ],
                 )
                 .map_err(sql())?;
             }
@@ -64,7 +71,8 @@ impl Store {
         Ok(ids)
     }
 
-    /// Stores extra runs (re-evaluation) planned by generation `generation`, in one transaction.
+    /// Stores more runs of stored versions (promotions to a higher rung, re-evaluation's extra
+    /// runs) planned by generation `generation`, in one transaction.
     pub fn insert_runs(&mut self, generation: usize, runs: &[NewRun]) -> Result<(), SearchError> {
         let doing = format!("storing the extra runs of generation {generation}");
         let sql = || sql_err(&self.path, &doing);
@@ -72,14 +80,15 @@ impl Store {
         for r in runs {
             tx.execute(
                 "INSERT INTO evaluations (candidate_id, version, expr, request_json, \
-                 generation, replicate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 generation, replicate, rung) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     r.candidate,
                     r.version as i64,
                     r.expr,
                     r.request,
                     generation as i64,
-                    r.replicate as i64
+                    r.replicate as i64,
+                    r.rung as i64
                 ],
             )
             .map_err(sql())?;
@@ -136,14 +145,15 @@ impl Store {
         for u in updates {
             tx.execute(
                 "UPDATE candidates SET fitness = ?2, best_evaluation = ?3, runs = ?4, \
-                 fitness_se = ?5, \
+                 fitness_se = ?5, rung = ?6, \
                  state = CASE state WHEN 'pending' THEN 'evaluated' ELSE state END WHERE id = ?1",
                 params![
                     u.candidate,
                     u.fitness,
                     u.best_evaluation,
                     u.runs as i64,
-                    u.fitness_se
+                    u.fitness_se,
+                    u.rung as i64
                 ],
             )
             .map_err(sql())?;
