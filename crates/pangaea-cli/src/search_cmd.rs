@@ -133,6 +133,17 @@ struct SettingFlags {
     /// Pre-screen: neighbours averaged.
     #[arg(long, value_name = "K")]
     screen_k: Option<usize>,
+    /// Multi-fidelity: a cheaper rung below the full recipe, as request fields written over
+    /// it (`dataset.limit_train=1000,epochs=1`); repeat it for several rungs, cheapest first.
+    /// Replaces the preset's or configuration's rungs.
+    #[arg(long = "rung", value_name = "FIELD=VALUE,...", value_parser = parse_rung)]
+    rungs: Vec<RungFields>,
+    /// Multi-fidelity off: every version is trained with the full recipe.
+    #[arg(long, conflicts_with = "rungs")]
+    no_rungs: bool,
+    /// Multi-fidelity: the fraction of a rung's versions promoted to the next, in (0, 1].
+    #[arg(long, value_name = "FRACTION")]
+    promote_fraction: Option<f64>,
     /// FOR TESTS AND DEMOS ONLY: do not train; the fitness is a deterministic function of the
     /// expression (closeness to Swish on [-3, 3]).
     #[arg(long, hide = true)]
@@ -208,6 +219,9 @@ impl SettingFlags {
             noise_std,
             screen_skip,
             screen_k,
+            rungs,
+            no_rungs,
+            promote_fraction,
             fake_fitness,
             executor,
         } = self;
@@ -225,6 +239,9 @@ impl SettingFlags {
             || noise_std.is_some()
             || screen_skip.is_some()
             || screen_k.is_some()
+            || !rungs.is_empty()
+            || *no_rungs
+            || promote_fraction.is_some()
             || unary.is_some()
             || binary.is_some()
             || selection.is_some()
@@ -311,6 +328,13 @@ impl SettingFlags {
             c.screening.k = k;
             c.screening.min_history = c.screening.min_history.max(k);
         }
+        if self.no_rungs {
+            c.fidelity.rungs.clear();
+        }
+        if !self.rungs.is_empty() {
+            c.fidelity.rungs = self.rungs.into_iter().map(|r| r.0).collect();
+        }
+        set!(self.promote_fraction => c.fidelity.promote_fraction);
         match (self.executor, &c.executor) {
             (Some(ExecutorKind::Slurm), ExecutorConfig::Slurm { .. })
             | (Some(ExecutorKind::Local), ExecutorConfig::Local { .. })
@@ -460,13 +484,19 @@ impl SearchArgs {
 fn print_summary(store: &pangaea_search::Store, path: &Path) -> anyhow::Result<()> {
     let top = store.top_forms(5)?;
     let baselines = store.baselines()?;
+    let top_rung = store.config()?.fidelity.top();
     println!(
         "best functions ({} evaluations):",
         store.finished_evaluations()?
     );
     for (rank, form) in top.iter().enumerate() {
+        // A fitness at a cheaper rung is not comparable with the full recipe's.
+        let rung = match form.candidate.rung {
+            r if r < top_rung => format!(" [rung {r} of {top_rung}: cheaper recipe]"),
+            _ => String::new(),
+        };
         println!(
-            "  {}. {}  {}  (candidate {})",
+            "  {}. {}  {}  (candidate {}){rung}",
             rank + 1,
             fitness_text(
                 form.candidate.fitness,
@@ -513,6 +543,49 @@ fn fitness_text(fitness: Option<f64>, runs: usize, se: Option<f64>) -> String {
     }
 }
 
+/// The fields of one `--rung`.
+#[derive(Debug, Clone, PartialEq)]
+struct RungFields(serde_json::Map<String, serde_json::Value>);
+
+/// Parses one `--rung`: comma-separated `FIELD=VALUE` pairs, FIELD a dotted request field
+/// (`dataset.limit_train`), VALUE a TOML value (`1000`, `0.05`, `true`, `"cosine"`). Whether
+/// the fields make a valid request is checked with the configuration, naming the rung.
+fn parse_rung(text: &str) -> Result<RungFields, String> {
+    let mut fields = serde_json::Map::new();
+    for pair in text.split(',') {
+        let (field, value) = pair.split_once('=').ok_or_else(|| {
+            format!("`{pair}` is not FIELD=VALUE (e.g. `dataset.limit_train=1000`)")
+        })?;
+        let field = field.trim();
+        let path: Vec<&str> = field.split('.').collect();
+        if path.iter().any(|p| p.is_empty()) {
+            return Err(format!("`{field}` is not a dotted field name"));
+        }
+        let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {}", value.trim()))
+            .map_err(|_| {
+                format!("the value of `{field}` is not a number, boolean or quoted string")
+            })?
+            .remove("v")
+            .expect("the key was written");
+        let mut value =
+            serde_json::to_value(value).map_err(|e| format!("the value of `{field}`: {e}"))?;
+        for key in path[1..].iter().rev() {
+            let mut table = serde_json::Map::new();
+            table.insert((*key).to_owned(), value);
+            value = serde_json::Value::Object(table);
+        }
+        match (fields.get_mut(path[0]), value) {
+            (Some(serde_json::Value::Object(old)), serde_json::Value::Object(new)) => {
+                old.extend(new)
+            }
+            (_, value) => {
+                fields.insert(path[0].to_owned(), value);
+            }
+        }
+    }
+    Ok(RungFields(fields))
+}
+
 /// Parses one `NAME=WEIGHT` of `--mutation-weights`: the name one of the four mutations, the
 /// weight a finite number ≥ 0 (the configuration check then asks for one positive weight).
 fn parse_mutation_weight(pair: &str) -> Result<(Mutation, f64), String> {
@@ -534,7 +607,21 @@ fn parse_mutation_weight(pair: &str) -> Result<(Mutation, f64), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_mutation_weight;
+    use super::{parse_mutation_weight, parse_rung};
+
+    #[test]
+    fn rungs_parse_into_nested_fields_and_errors_name_the_pair() {
+        let r = parse_rung("dataset.limit_train=1000, epochs=1,dataset.limit_val=500").unwrap();
+        assert_eq!(
+            serde_json::Value::Object(r.0),
+            serde_json::json!({"dataset": {"limit_train": 1000, "limit_val": 500}, "epochs": 1})
+        );
+        let r = parse_rung("schedule.kind=\"constant\",optimizer.lr=0.05").unwrap();
+        assert_eq!(r.0["optimizer"]["lr"], 0.05);
+        assert!(parse_rung("epochs").unwrap_err().contains("`epochs`"));
+        assert!(parse_rung("epochs=one").unwrap_err().contains("`epochs`"));
+        assert!(parse_rung("dataset..x=1").unwrap_err().contains("dotted"));
+    }
     use pangaea_expr::Mutation;
 
     #[test]

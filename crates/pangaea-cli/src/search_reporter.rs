@@ -23,7 +23,8 @@ pub struct TerminalReporter {
     screened: usize,
     duplicates: usize,
     best: Option<(f64, String)>,
-    baseline: Option<(f64, String)>,
+    /// The first baseline's (the reference's) latest fitness: (candidate, fitness, form).
+    baseline: Option<(i64, f64, String)>,
     expected_evaluations: Option<usize>,
     /// The rung of the full recipe: the best shown is the best single run at it.
     top_rung: usize,
@@ -90,7 +91,7 @@ impl TerminalReporter {
             None => "best -".to_owned(),
         };
         let baseline = match &self.baseline {
-            Some((f, e)) => format!(" (baseline `{e}` {f:.4})"),
+            Some((_, f, e)) => format!(" (baseline `{e}` {f:.4})"),
             None => String::new(),
         };
         let eta = match self.expected_evaluations {
@@ -195,6 +196,7 @@ impl EventSink for TerminalReporter {
             }
             SearchEvent::EvaluationFinished {
                 evaluation,
+                candidate,
                 expr,
                 status,
                 reason,
@@ -211,7 +213,9 @@ impl EventSink for TerminalReporter {
                 self.done += 1;
                 if *baseline {
                     if let Some(f) = fitness {
-                        self.baseline = Some((*f, expr.clone()));
+                        if self.baseline.as_ref().is_none_or(|b| *candidate <= b.0) {
+                            self.baseline = Some((*candidate, *f, expr.clone()));
+                        }
                     }
                 } else if let (Some(f), true) = (fitness, *rung == self.top_rung) {
                     if self.best.as_ref().is_none_or(|(b, _)| f > b) {

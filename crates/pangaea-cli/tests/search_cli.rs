@@ -286,8 +286,8 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
     }
 }
 
-/// A search that really trains (tiny net, synthetic data), with re-evaluation and the pre-screen
-/// on, killed with SIGKILL once evaluations have been stored and resumed, reaches the same
+/// A search that really trains (tiny net, synthetic data), with a cheaper rung (successive
+/// halving), re-evaluation and the pre-screen on, killed with SIGKILL once evaluations have been stored and resumed, reaches the same
 /// candidates, fitness bits and final population as the same search run without a kill
 /// (training on the CPU is deterministic).
 #[test]
@@ -296,7 +296,8 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
     let config = dir.path().join("search.toml");
     std::fs::write(
         &config,
-        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\n",
+        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\n\
+         [fidelity]\npromote_fraction = 0.5\n[[fidelity.rungs]]\ndataset = { limit_train = 32 }\n",
     )
     .unwrap();
     let search = |path: &std::path::Path| {
@@ -333,6 +334,24 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
         .filter(|c| c.state == CandidateState::Screened)
         .count();
     assert!(screened > 0, "the pre-screen skipped nothing");
+    let evaluations = store.evaluations().unwrap();
+    let baseline = store.baselines().unwrap()[0].id;
+    let at = |rung: usize| {
+        evaluations
+            .iter()
+            .filter(|e| e.rung == rung && e.replicate == 0 && e.candidate != baseline)
+            .count()
+    };
+    assert!(
+        at(0) > 0 && at(1) > 0 && at(1) < at(0),
+        "{} {}",
+        at(0),
+        at(1)
+    );
+    for e in &evaluations {
+        let limit = e.request().unwrap().dataset.limit_train;
+        assert_eq!(limit, Some(if e.rung == 0 { 32 } else { 64 }), "{e:?}");
+    }
     drop(store);
 
     let path = dir.path().join("killed.db");

@@ -20,17 +20,21 @@ pub fn search_claim(store: &Store) -> Result<(Claim, Option<String>), ReportErro
     let (Some(best), Some(baseline)) = (best, baseline) else {
         return Ok((Claim::Nothing, None));
     };
-    let runs = |candidate: i64, version: usize| -> Result<Vec<f64>, ReportError> {
+    // With rungs, only fitness at the baseline's rung (the full recipe) is comparable.
+    if best.best.rung != baseline.rung {
+        return Ok((Claim::Nothing, Some(baseline.expr)));
+    }
+    let runs = |candidate: i64, version: usize, rung: usize| -> Result<Vec<f64>, ReportError> {
         Ok(store
-            .version_runs(candidate, version)?
+            .version_runs(candidate, version, rung)?
             .into_iter()
             .flatten()
             .collect())
     };
-    let best_runs = runs(best.candidate.id, best.best.version)?;
+    let best_runs = runs(best.candidate.id, best.best.version, best.best.rung)?;
     let reference_runs = match baseline.best_evaluation {
         Some(e) => match store.evaluation(e)? {
-            Some(record) => runs(baseline.id, record.version)?,
+            Some(record) => runs(baseline.id, record.version, record.rung)?,
             None => Vec::new(),
         },
         None => Vec::new(),

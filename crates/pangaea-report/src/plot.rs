@@ -70,15 +70,25 @@ pub(crate) fn fitness_svg(points: &[BestPoint], relu: Option<f64>) -> Result<Str
             .y_desc("fitness")
             .draw()
             .map_err(|x| e(x.to_string()))?;
-        chart
-            .draw_series(points.iter().enumerate().filter_map(|(i, p)| {
-                p.fitness
-                    .filter(|f| f.is_finite())
-                    .map(|f| Circle::new(((i + 1) as f64, f), 2, color(0).mix(0.5).filled()))
-            }))
-            .map_err(|x| e(x.to_string()))?
-            .label("evaluation")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, color(0).filled()));
+        // One colour per rung (multi-fidelity searches): the top rung is the full recipe.
+        let top = points.iter().map(|p| p.rung).max().unwrap_or(0);
+        for rung in 0..=top {
+            let c = color(if rung == top { 0 } else { rung + 4 });
+            let label = match (top, rung == top) {
+                (0, _) => "evaluation".to_owned(),
+                (_, true) => format!("rung {rung} (full recipe)"),
+                (_, false) => format!("rung {rung}"),
+            };
+            chart
+                .draw_series(points.iter().enumerate().filter_map(|(i, p)| {
+                    p.fitness
+                        .filter(|f| f.is_finite() && p.rung == rung)
+                        .map(|f| Circle::new(((i + 1) as f64, f), 2, c.mix(0.5).filled()))
+                }))
+                .map_err(|x| e(x.to_string()))?
+                .label(label)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+        }
         chart
             .draw_series(LineSeries::new(
                 points

@@ -90,15 +90,15 @@ fn snapshots(e: &EvaluationRecord) -> Result<(Vec<ParamSnapshot>, usize), Report
         .unwrap_or_default())
 }
 
-fn leaderboard(top: &[TopForm]) -> String {
+fn leaderboard(top: &[TopForm], top_rung: usize) -> String {
     let mut s = String::from(
-        "# Leaderboard\n\n| rank | candidate | generation | fitness | runs | best version | form |\n\
-         |---:|---:|---:|---:|---:|---|---|\n",
+        "# Leaderboard\n\n| rank | candidate | generation | fitness | runs | rung | best version | form |\n\
+         |---:|---:|---:|---:|---:|---:|---|---|\n",
     );
     for (i, t) in top.iter().enumerate() {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | `{}` | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | `{}` | `{}` |",
             i + 1,
             t.candidate.id,
             t.candidate.generation,
@@ -107,8 +107,48 @@ fn leaderboard(top: &[TopForm]) -> String {
                 None => fmt_fitness(t.candidate.fitness),
             },
             t.candidate.runs,
+            rung_text(t.candidate.rung, top_rung),
             t.best.expr,
             t.candidate.canonical
+        );
+    }
+    if top_rung > 0 {
+        s.push_str(
+            "\nrung: the recipe the fitness was measured with, `full` for the search's training \
+             recipe; fitness of a cheaper rung is not comparable with it.\n",
+        );
+    }
+    s
+}
+
+/// `full`, or `r of top` for a cheaper rung.
+fn rung_text(rung: usize, top: usize) -> String {
+    if rung >= top {
+        "full".to_owned()
+    } else {
+        format!("{rung} of {top}")
+    }
+}
+
+/// A correlation with two decimals, `—` when there is none.
+fn rho(r: Option<f64>) -> String {
+    r.map_or("—".to_owned(), |r| format!("{r:.2}"))
+}
+
+/// The markdown table of [`pangaea_search::rungs::agreement`].
+fn rungs_table(rows: &[pangaea_search::rungs::RungAgreement]) -> String {
+    let mut s = String::from(
+        "| from rung | to rung | versions | ρ, val accuracy | ρ, −val loss |\n|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            r.from,
+            r.to,
+            r.versions,
+            rho(r.accuracy),
+            rho(r.loss)
         );
     }
     s
@@ -288,22 +328,57 @@ pub fn write_report(store: &Store, out: &Path) -> Result<ReportFiles, ReportErro
     sections.push_str("</section>\n");
 
     // 5. Leaderboard.
-    let board = leaderboard(&top);
+    let board = leaderboard(&top, config.fidelity.top());
     let leaderboard_path = write(out.join("leaderboard.md"), &board)?;
-    sections.push_str("<section id=\"leaderboard\"><h2>Leaderboard</h2><table><tr><th>rank</th><th>candidate</th><th>fitness</th><th>best version</th></tr>");
+    sections.push_str("<section id=\"leaderboard\"><h2>Leaderboard</h2><table><tr><th>rank</th><th>candidate</th><th>fitness</th><th>rung</th><th>best version</th></tr>");
     for (i, t) in top.iter().enumerate() {
         let _ = write!(
             sections,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             i + 1,
             t.candidate.id,
             fmt_fitness(t.candidate.fitness),
+            rung_text(t.candidate.rung, config.fidelity.top()),
             esc(&t.best.expr)
         );
     }
     sections.push_str(
         "</table><p>Also in <a href=\"leaderboard.md\">leaderboard.md</a>.</p></section>\n",
     );
+
+    // 6. Rungs: how well the cheap rungs predicted the expensive ones.
+    let agreement = pangaea_search::rungs::agreement(store)?;
+    if !agreement.is_empty() {
+        let table = rungs_table(&agreement);
+        write(
+            out.join("rungs.md"),
+            &format!(
+                "# Rungs\n\nSpearman ρ between a version's fitness at the lower rung (by each \
+                 metric) and its validation accuracy at the higher one, over the versions \
+                 trained at both (promoted ones: a restricted range).\n\n{table}"
+            ),
+        )?;
+        sections.push_str(
+            "<section id=\"rungs\"><h2>Rungs</h2><p>Spearman ρ between a version's fitness at \
+             the lower rung (by each metric) and its validation accuracy at the higher one, over \
+             the versions trained at both; promoted versions are the best of their rung, so ρ \
+             is measured on a restricted range. The column with the higher ρ is the metric that \
+             ranks better under this recipe.</p><table><tr><th>from rung</th><th>to rung</th>\
+             <th>versions</th><th>ρ, val accuracy</th><th>ρ, −val loss</th></tr>",
+        );
+        for r in &agreement {
+            let _ = write!(
+                sections,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                r.from,
+                r.to,
+                r.versions,
+                rho(r.accuracy),
+                rho(r.loss)
+            );
+        }
+        sections.push_str("</table><p>Also in <a href=\"rungs.md\">rungs.md</a>.</p></section>\n");
+    }
 
     let title = format!("pangaea search report — {}", store.path().display());
     let html = format!(

@@ -12,6 +12,12 @@ use crate::stats::{summarize, welch, Summary, WelchTest};
 /// The label of the reference row the p-values are computed against.
 pub const REFERENCE: &str = "relu";
 
+/// The label of the second reference row (`p vs Swish`), when the table has one.
+pub const SECOND_REFERENCE: &str = "swish";
+
+/// The significance level of a verdict.
+pub const VERDICT_ALPHA: f64 = 0.05;
+
 /// One activation's line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComparisonRow {
@@ -26,6 +32,9 @@ pub struct ComparisonRow {
     /// Welch's test against the ReLU row; `None` for ReLU itself, without a ReLU row, or when
     /// undefined (fewer than two runs on either side, no spread on both).
     pub vs_relu: Option<WelchTest>,
+    /// Welch's test against the Swish row, the same way.
+    #[serde(default)]
+    pub vs_swish: Option<WelchTest>,
     /// Runs that did not give a test accuracy (diverged, rejected, failed), with their reasons.
     pub failures: Vec<String>,
 }
@@ -59,17 +68,26 @@ impl ComparisonTable {
                     summary: summarize(&test_accuracies),
                     test_accuracies,
                     vs_relu: None,
+                    vs_swish: None,
                     failures,
                 }
             })
             .collect();
-        let reference = rows
-            .iter()
-            .find(|r| r.activation == REFERENCE)
-            .map(|r| r.test_accuracies.clone());
-        if let Some(reference) = reference {
-            for row in rows.iter_mut().filter(|r| r.activation != REFERENCE) {
-                row.vs_relu = welch(&row.test_accuracies, &reference);
+        let runs_of = |name: &str| {
+            rows.iter()
+                .find(|r| r.activation == name)
+                .map(|r| r.test_accuracies.clone())
+        };
+        let (relu, swish) = (runs_of(REFERENCE), runs_of(SECOND_REFERENCE));
+        for row in &mut rows {
+            if let Some(reference) = relu.as_ref().filter(|_| row.activation != REFERENCE) {
+                row.vs_relu = welch(&row.test_accuracies, reference);
+            }
+            if let Some(reference) = swish
+                .as_ref()
+                .filter(|_| row.activation != SECOND_REFERENCE)
+            {
+                row.vs_swish = welch(&row.test_accuracies, reference);
             }
         }
         ComparisonTable {
@@ -81,10 +99,18 @@ impl ComparisonTable {
     /// The table as GitHub-flavoured markdown; accuracies in percent.
     pub fn to_markdown(&self) -> String {
         let mut s = format!("# {}\n\n", self.title);
-        s.push_str(
-            "| activation | origin | n | test accuracy (%) | p vs ReLU (Welch) | failed |\n",
-        );
-        s.push_str("|---|---|---:|---:|---:|---:|\n");
+        let swish = self.rows.iter().any(|r| r.activation == SECOND_REFERENCE);
+        if swish {
+            s.push_str(
+                "| activation | origin | n | test accuracy (%) | p vs ReLU (Welch) | p vs Swish (Welch) | failed |\n",
+            );
+            s.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+        } else {
+            s.push_str(
+                "| activation | origin | n | test accuracy (%) | p vs ReLU (Welch) | failed |\n",
+            );
+            s.push_str("|---|---|---:|---:|---:|---:|\n");
+        }
         for r in &self.rows {
             let acc = if r.summary.n == 0 {
                 "—".to_owned()
@@ -97,19 +123,30 @@ impl ComparisonTable {
                     100.0 * r.summary.std
                 )
             };
-            let p = match (&r.vs_relu, r.activation == REFERENCE) {
-                (_, true) => "(reference)".to_owned(),
-                (Some(w), _) => format_p(w.p),
-                (None, _) => "—".to_owned(),
+            let p = |test: &Option<WelchTest>, reference: &str| match test {
+                _ if r.activation == reference => "(reference)".to_owned(),
+                Some(w) => format_p(w.p),
+                None => "—".to_owned(),
             };
+            let mut ps = p(&r.vs_relu, REFERENCE);
+            if swish {
+                ps = format!("{ps} | {}", p(&r.vs_swish, SECOND_REFERENCE));
+            }
             let _ = writeln!(
                 s,
-                "| `{}` | {} | {} | {acc} | {p} | {} |",
+                "| `{}` | {} | {} | {acc} | {ps} | {} |",
                 r.activation.replace('|', "\\|"),
                 r.origin,
                 r.summary.n,
                 r.failures.len()
             );
+        }
+        let verdicts = self.verdicts();
+        if !verdicts.is_empty() {
+            s.push_str("\nVerdict (Welch, two-sided, α = 0.05):\n\n");
+            for v in verdicts {
+                let _ = writeln!(s, "- {v}");
+            }
         }
         let failures: Vec<_> = self
             .rows
@@ -125,6 +162,62 @@ impl ComparisonTable {
             }
         }
         s
+    }
+
+    /// One sentence per function that is not a baseline: whether it is better than ReLU and
+    /// Swish (each a row of the table) on this protocol — a higher mean with Welch p <
+    /// [`VERDICT_ALPHA`] — and with how many runs. Nothing when the table has no ReLU row.
+    pub fn verdicts(&self) -> Vec<String> {
+        let references: Vec<(&str, &str)> = [(REFERENCE, "ReLU"), (SECOND_REFERENCE, "Swish")]
+            .into_iter()
+            .filter(|(name, _)| self.rows.iter().any(|r| r.activation == *name))
+            .collect();
+        if !references.iter().any(|(name, _)| *name == REFERENCE) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for row in self.rows.iter().filter(|r| r.origin != "baseline") {
+            let mut parts = Vec::new();
+            let mut better_than_all = true;
+            for (name, shown) in &references {
+                let reference = self.rows.iter().find(|r| r.activation == *name);
+                let test = if *name == REFERENCE {
+                    &row.vs_relu
+                } else {
+                    &row.vs_swish
+                };
+                let (Some(reference), Some(w)) = (reference, test) else {
+                    better_than_all = false;
+                    parts.push(format!("no test against {shown} (too few runs)"));
+                    continue;
+                };
+                let diff = 100.0 * (row.summary.mean - reference.summary.mean);
+                let better = diff > 0.0 && w.p < VERDICT_ALPHA;
+                better_than_all &= better;
+                let word = match (diff > 0.0, w.p < VERDICT_ALPHA) {
+                    (true, true) => "better than",
+                    (false, true) => "worse than",
+                    _ => "not distinguishable from",
+                };
+                parts.push(format!(
+                    "{word} {shown} ({diff:+.2} points, p = {})",
+                    format_p(w.p)
+                ));
+            }
+            let n = row.summary.n;
+            let conclusion = if better_than_all {
+                "confirmed on this protocol"
+            } else {
+                "not confirmed"
+            };
+            let plural = if n == 1 { "" } else { "s" };
+            out.push(format!(
+                "`{}` ({n} run{plural}): {} — {conclusion}.",
+                row.activation,
+                parts.join(", ")
+            ));
+        }
+        out
     }
 
     /// The table as pretty JSON (this type's serde form; NaN summaries are written as `null`).
@@ -207,19 +300,70 @@ mod tests {
         );
         let md = t.to_markdown();
         assert!(
-            md.contains("| `relu` | baseline | 5 | 91.28 ± 0.63 | (reference) | 0 |"),
+            md.contains("| `relu` | baseline | 5 | 91.28 ± 0.63 | (reference) | 0.0036 | 0 |"),
             "{md}"
         );
         assert!(
-            md.contains("| `swish` | baseline | 6 | 92.73 ± 0.52 | 0.0036 | 0 |"),
+            md.contains("| `swish` | baseline | 6 | 92.73 ± 0.52 | 0.0036 | (reference) | 0 |"),
             "{md}"
         );
         assert!(
-            md.contains("| `tanh(x)` | given | 1 | 50.00 | — | 1 |"),
+            md.contains("| `tanh(x)` | given | 1 | 50.00 | — | — | 1 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`tanh(x)` (1 run): no test against ReLU (too few runs), no test against Swish (too few runs) — not confirmed."),
             "{md}"
         );
         let back: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
         assert_eq!(back["rows"][1]["activation"], "swish");
         assert_eq!(back["rows"][2]["summary"]["std"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn verdicts_need_a_significantly_higher_mean_against_both_references() {
+        let ok = |a: f64| result(Some(a), Status::Ok);
+        let runs = |xs: &[f64]| xs.iter().map(|&a| ok(a)).collect::<Vec<_>>();
+        let group =
+            |name: &str, origin: &str, xs: &[f64]| (name.to_owned(), origin.to_owned(), runs(xs));
+        let groups = vec![
+            group("relu", "baseline", &[0.900, 0.902, 0.898, 0.901, 0.899]),
+            group("swish", "baseline", &[0.890, 0.892, 0.888, 0.891, 0.889]),
+            group(
+                "a(x)",
+                "search candidate 1",
+                &[0.910, 0.912, 0.908, 0.911, 0.909],
+            ),
+            group(
+                "b(x)",
+                "search candidate 2",
+                &[0.901, 0.903, 0.897, 0.902, 0.898],
+            ),
+            group(
+                "c(x)",
+                "search candidate 3",
+                &[0.880, 0.882, 0.878, 0.881, 0.879],
+            ),
+        ];
+        let t = ComparisonTable::from_results("demo", &groups);
+        let v = t.verdicts();
+        assert_eq!(v.len(), 3);
+        assert!(
+            v[0].starts_with("`a(x)` (5 runs): better than ReLU (+1.00 points, p = "),
+            "{v:?}"
+        );
+        assert!(v[0].ends_with("— confirmed on this protocol."), "{v:?}");
+        assert!(v[1].contains("not distinguishable from ReLU"), "{v:?}");
+        assert!(
+            v[1].contains("better than Swish") && v[1].ends_with("not confirmed."),
+            "{v:?}"
+        );
+        assert!(
+            v[2].contains("worse than ReLU") && v[2].ends_with("not confirmed."),
+            "{v:?}"
+        );
+        // Without a ReLU row there is no verdict.
+        let t = ComparisonTable::from_results("demo", &groups[1..]);
+        assert!(t.verdicts().is_empty());
     }
 }

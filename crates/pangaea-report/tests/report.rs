@@ -144,6 +144,58 @@ fn report_of_a_small_store() {
     screenshot(&files.index, "report");
 }
 
+/// A search with two rungs: the leaderboard names each form's rung, the fitness plot has a
+/// series per rung, and the *Rungs* section measures how well each rung predicted the next
+/// (the fake fitness ignores the training set, so every rung agrees perfectly with the next).
+#[test]
+fn report_of_a_store_with_rungs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rungs.db");
+    let mut config = SearchConfig::standard();
+    config.population_size = 8;
+    config.children_per_generation = 4;
+    config.versions_per_child = 2;
+    config.stop = StopRule {
+        generations: Some(1),
+        evaluations: None,
+        wall_seconds: None,
+    };
+    let mut search = Search::create(&db, config).unwrap();
+    search
+        .run(
+            &mut InProcessExecutor::new(2, fake_result),
+            &mut NoEvents,
+            &RunOptions::default(),
+        )
+        .unwrap();
+    let store = Store::open_read_only(&db).unwrap();
+    let agreement = pangaea_search::rungs::agreement(&store).unwrap();
+    let pairs: Vec<(usize, usize)> = agreement.iter().map(|a| (a.from, a.to)).collect();
+    assert_eq!(pairs, [(0, 1), (1, 2), (0, 2)]);
+    assert!(agreement[0].versions >= 3, "{agreement:?}");
+    assert_eq!(agreement[0].accuracy, Some(1.0));
+    assert_eq!(agreement[0].loss, Some(1.0));
+    let out = dir.path().join("report");
+    let files = write_report(&store, &out).unwrap();
+    let html = std::fs::read_to_string(&files.index).unwrap();
+    for piece in [
+        "<h2>Rungs</h2>",
+        "rung 0",
+        "rung 2 (full recipe)",
+        "<th>rung</th>",
+    ] {
+        assert!(html.contains(piece), "index.html lacks {piece:?}");
+    }
+    let rungs = std::fs::read_to_string(out.join("rungs.md")).unwrap();
+    assert!(rungs.contains("| 0 | 1 | "), "{rungs}");
+    assert!(rungs.contains("| 1.00 | 1.00 |"), "{rungs}");
+    let board = std::fs::read_to_string(&files.leaderboard).unwrap();
+    assert!(
+        board.contains("| rung |") && board.contains("| full |"),
+        "{board}"
+    );
+}
+
 /// Renders the page with headless chromium into a PNG and checks it is a real image.
 fn screenshot(index: &Path, name: &str) {
     let browser = ["chromium", "chromium-browser"].into_iter().find(|b| {

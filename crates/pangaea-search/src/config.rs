@@ -517,14 +517,19 @@ impl Default for SearchConfig {
 /// pooled over ReLU and Swish, 10 runs each (`pangaea noise --preset quick`, BENCHMARKS.md).
 const QUICK_NOISE_STD: f64 = 0.009;
 
+/// The standard deviation of one evaluation's validation accuracy under the standard preset's
+/// full recipe (its top rung): measured by `pangaea noise` (BENCHMARKS.md).
+const STANDARD_NOISE_STD: f64 = 0.003;
+
 /// Names of the presets, for help texts.
-pub const PRESETS: [&str; 2] = ["quick", "paper"];
+pub const PRESETS: [&str; 3] = ["quick", "standard", "paper"];
 
 impl SearchConfig {
-    /// A preset by name (`quick`, `paper`).
+    /// A preset by name (`quick`, `standard`, `paper`).
     pub fn preset(name: &str) -> Option<SearchConfig> {
         match name {
             "quick" => Some(Self::quick()),
+            "standard" => Some(Self::standard()),
             "paper" => Some(Self::paper()),
             _ => None,
         }
@@ -561,6 +566,64 @@ impl SearchConfig {
                 runs: 3,
                 lcb_z: 1.0,
                 noise_std: QUICK_NOISE_STD,
+            },
+            ..SearchConfig::default()
+        }
+    }
+
+    /// The preset for a claim on a laptop: Fashion-MNIST and the tiny net, with the full recipe
+    /// (the top rung, and what `pangaea final` trains on the whole training set) two epochs on
+    /// 20,000 training images, validated on all 6,000 validation images. Every version goes
+    /// through successive halving: rung 0 is one epoch on 3,000 images (1,000 validation
+    /// images), rung 1 one epoch on 10,000 (2,000), and the best third of each rung is promoted.
+    /// Population 24, 12 children per generation, 3 versions each, 8 generations; ReLU and
+    /// Swish as baselines; the 3 best forms and the baselines re-evaluated to 3 runs at the full
+    /// recipe, ranked by mean − σ/√runs with σ measured for it. Under 2 hours with 2 workers on
+    /// the 2-core CI box (BENCHMARKS.md); a 110-minute wall limit caps it.
+    pub fn standard() -> SearchConfig {
+        let mut training = EvalRequest::recipe(Arch::Tiny);
+        training.epochs = 2;
+        training.dataset.name = DatasetName::FashionMnist;
+        training.dataset.limit_train = Some(20_000);
+        training.dataset.limit_val = None;
+        training.dataset.augment = false;
+        let rung = |value: serde_json::Value| match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("a rung is a table"),
+        };
+        SearchConfig {
+            training,
+            population_size: 24,
+            children_per_generation: 12,
+            versions_per_child: 3,
+            stop: StopRule {
+                generations: Some(8),
+                evaluations: None,
+                wall_seconds: Some(110.0 * 60.0),
+            },
+            executor: ExecutorConfig::Local {
+                workers: 2,
+                time_limit_seconds: 600.0,
+            },
+            baselines: vec!["relu(x)".to_owned(), "swish(x)".to_owned()],
+            reevaluation: Reevaluation {
+                top: 3,
+                runs: 3,
+                lcb_z: 1.0,
+                noise_std: STANDARD_NOISE_STD,
+            },
+            fidelity: Fidelity {
+                rungs: vec![
+                    rung(serde_json::json!({
+                        "epochs": 1,
+                        "dataset": { "limit_train": 3_000, "limit_val": 1_000 }
+                    })),
+                    rung(serde_json::json!({
+                        "epochs": 1,
+                        "dataset": { "limit_train": 10_000, "limit_val": 2_000 }
+                    })),
+                ],
+                promote_fraction: 1.0 / 3.0,
             },
             ..SearchConfig::default()
         }

@@ -41,6 +41,7 @@ mod error;
 mod event;
 pub mod executor;
 mod fitness;
+pub mod rungs;
 pub mod screen;
 mod search;
 mod selection;

@@ -160,7 +160,7 @@ fn the_best_forms_and_the_baselines_are_ranked_by_a_mean_over_runs() {
             .unwrap();
         assert_eq!(standing.replicate, 0);
         let values: Vec<f64> = store
-            .version_runs(c.id, standing.version)
+            .version_runs(c.id, standing.version, standing.rung)
             .unwrap()
             .into_iter()
             .map(Option::unwrap)

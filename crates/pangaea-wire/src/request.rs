@@ -595,3 +595,35 @@ fn merge(base: &mut serde_json::Value, patch: &serde_json::Map<String, serde_jso
         }
     }
 }
+
+#[cfg(test)]
+mod with_fields_tests {
+    use super::*;
+
+    #[test]
+    fn fields_merge_into_tables_and_errors_name_the_field() {
+        let base = EvalRequest::recipe(Arch::Tiny);
+        let fields = serde_json::json!({ "epochs": 3, "dataset": { "limit_train": 500 } });
+        let r = base
+            .with_fields(fields.as_object().unwrap(), &["seed"])
+            .unwrap();
+        assert_eq!(r.epochs, 3);
+        assert_eq!(r.dataset.limit_train, Some(500));
+        // The rest of the table is kept.
+        assert_eq!(r.dataset.name, base.dataset.name);
+        assert_eq!(r.optimizer, base.optimizer);
+        let bad = serde_json::json!({ "dataset": { "limit_train": "many" } });
+        let e = base.with_fields(bad.as_object().unwrap(), &[]).unwrap_err();
+        assert_eq!(e.field, "dataset.limit_train");
+        let owned = serde_json::json!({ "seed": 1 });
+        let e = base
+            .with_fields(owned.as_object().unwrap(), &["seed"])
+            .unwrap_err();
+        assert_eq!(e.field, "seed");
+        let unknown = serde_json::json!({ "epoch": 1 });
+        let e = base
+            .with_fields(unknown.as_object().unwrap(), &[])
+            .unwrap_err();
+        assert!(e.message.contains("epoch"), "{e:?}");
+    }
+}

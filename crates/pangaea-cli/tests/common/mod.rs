@@ -24,9 +24,11 @@ pub const TINY_TRAINING: [&str; 12] = [
 ];
 
 /// What must be equal between equivalent searches: every candidate (form, state, parent,
-/// fitness bits) in order, and the final population (candidate, fitness bits).
+/// fitness bits) in order, every evaluation (candidate, version, rung, run, fitness bits) in
+/// order, and the final population (candidate, fitness bits).
 pub type Summary = (
     Vec<(String, String, Option<i64>, Option<u64>)>,
+    Vec<(i64, usize, usize, usize, Option<u64>)>,
     Vec<(i64, Option<u64>)>,
 );
 
@@ -46,11 +48,25 @@ pub fn summary(path: &Path) -> Summary {
             )
         })
         .collect();
+    let evaluations = store
+        .evaluations()
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.candidate,
+                e.version,
+                e.rung,
+                e.replicate,
+                e.fitness.map(f64::to_bits),
+            )
+        })
+        .collect();
     let population = store
         .final_population()
         .unwrap()
         .into_iter()
         .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
         .collect();
-    (candidates, population)
+    (candidates, evaluations, population)
 }

@@ -227,17 +227,18 @@ impl Store {
         }
     }
 
-    /// The fitness of every run of one version of a candidate, in run order (`None` for a run
-    /// that did not finish ok).
+    /// The fitness of every finished run of one version of a candidate at one rung, in run
+    /// order (`None` for a run that did not finish ok).
     pub fn version_runs(
         &self,
         candidate: i64,
         version: usize,
+        rung: usize,
     ) -> Result<Vec<Option<f64>>, SearchError> {
         Ok(self
             .candidate_evaluations(candidate)?
             .into_iter()
-            .filter(|e| e.version == version && e.is_finished())
+            .filter(|e| e.version == version && e.rung == rung && e.is_finished())
             .map(|e| e.fitness)
             .collect())
     }
@@ -256,8 +257,10 @@ impl Store {
     }
 
     /// The finished evaluations of a search's candidates in evaluation order (baselines left
-    /// out), each with the best fitness so far (the curve of a search's progress).
+    /// out), each with the best fitness so far at the full recipe (the curve of a search's
+    /// progress; with rungs, cheaper rungs' fitness is not comparable and does not count).
     pub fn best_so_far(&self) -> Result<Vec<BestPoint>, SearchError> {
+        let top = self.config()?.fidelity.top();
         let baselines: std::collections::HashSet<i64> =
             self.baselines()?.into_iter().map(|c| c.id).collect();
         let mut best: Option<(f64, i64)> = None;
@@ -266,7 +269,7 @@ impl Store {
             if !e.is_finished() || baselines.contains(&e.candidate) {
                 continue;
             }
-            if let Some(f) = e.fitness {
+            if let (Some(f), true) = (e.fitness, e.rung == top) {
                 if best.is_none_or(|(b, _)| f > b) {
                     best = Some((f, e.id));
                 }
@@ -276,6 +279,7 @@ impl Store {
                 fitness: e.fitness,
                 best: best.map(|b| b.0),
                 best_evaluation: best.map(|b| b.1),
+                rung: e.rung,
             });
         }
         Ok(out)
@@ -317,10 +321,10 @@ impl Store {
         }
     }
 
-    /// The `k` best evaluated forms (duplicates and rejected ones excluded), best first by the
-    /// score the search ranks by (the fitness; with re-evaluation, its lower confidence bound
-    /// over the form's runs), ties broken by candidate order, each with its best parametric
-    /// version.
+    /// The `k` best evaluated forms (duplicates and rejected ones excluded), best first as the
+    /// search ranks them (the highest rung reached first, then the fitness; with
+    /// re-evaluation, its lower confidence bound over the form's runs), ties broken by
+    /// candidate order, each with its best parametric version.
     pub fn top_forms(&self, k: usize) -> Result<Vec<TopForm>, SearchError> {
         let re = self.config()?.reevaluation;
         let mut candidates = self.query_candidates(
@@ -328,9 +332,9 @@ impl Store {
             [CandidateState::Evaluated],
         )?;
         candidates.sort_by(|a, b| {
-            crate::fitness::compare_best_first(
-                re.score(a.fitness, a.runs.max(1)),
-                re.score(b.fitness, b.runs.max(1)),
+            crate::fitness::compare_ranked(
+                (re.score(a.fitness, a.runs.max(1)), a.rung),
+                (re.score(b.fitness, b.runs.max(1)), b.rung),
             )
             .then(a.id.cmp(&b.id))
         });

@@ -295,6 +295,8 @@ pub struct BestPoint {
     pub best: Option<f64>,
     /// The evaluation holding `best`.
     pub best_evaluation: Option<i64>,
+    /// The rung the evaluation was trained at (the top rung is the full recipe).
+    pub rung: usize,
 }
 
 /// A form of the top-K list with the version that stands for it.
