@@ -9,11 +9,13 @@ use crate::exit::usage;
 
 /// Replay the pre-screen on a stored search: predict each child's fitness from the forms of
 /// earlier generations (k nearest neighbours on the form's values and derivatives at fixed
-/// N(0, 1) samples, parameters at 1), and report the Spearman correlation of prediction and
-/// trained fitness, and what skipping the predicted-worst fraction of each generation would have
-/// saved (training seconds) and lost (was the best form among the skipped?).
+/// N(0, 1) samples, parameters at 1; with `--network`, also on how a random deep network at
+/// initialisation carries signal and gradients through it), and report the Spearman correlation
+/// of prediction and trained fitness (rung-0 fitness in a search with rungs), and what skipping
+/// the predicted-worst fraction of each generation would have saved (training seconds) and lost
+/// (was the best form among the skipped?).
 ///
-/// The search itself does not screen yet: this measures whether it should.
+/// It measures whether a search should screen (`pangaea search --screen-skip`).
 #[derive(Debug, Args)]
 pub struct ScreenArgs {
     /// The search store.
@@ -25,6 +27,9 @@ pub struct ScreenArgs {
     /// Fraction of each generation's children the screen would skip.
     #[arg(long, default_value_t = 0.25)]
     skip: f64,
+    /// Also use the network features (`[screening] network = true`).
+    #[arg(long)]
+    network: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -40,7 +45,7 @@ impl ScreenArgs {
             return Err(usage("--skip must be in [0, 1)"));
         }
         let store = Store::open_read_only(&self.store)?;
-        let r = screen::replay(&store, self.k, self.skip)?;
+        let r = screen::replay(&store, self.k, self.skip, self.network)?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
             return Ok(());

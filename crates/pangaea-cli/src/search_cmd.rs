@@ -133,6 +133,10 @@ struct SettingFlags {
     /// Pre-screen: neighbours averaged.
     #[arg(long, value_name = "K")]
     screen_k: Option<usize>,
+    /// Pre-screen: also compare forms by how a random deep network at initialisation carries
+    /// signal and gradients through them.
+    #[arg(long)]
+    screen_network: bool,
     /// Multi-fidelity: a cheaper rung below the full recipe, as request fields written over
     /// it (`dataset.limit_train=1000,epochs=1`); repeat it for several rungs, cheapest first.
     /// Replaces the preset's or configuration's rungs.
@@ -219,6 +223,7 @@ impl SettingFlags {
             noise_std,
             screen_skip,
             screen_k,
+            screen_network,
             rungs,
             no_rungs,
             promote_fraction,
@@ -239,6 +244,7 @@ impl SettingFlags {
             || noise_std.is_some()
             || screen_skip.is_some()
             || screen_k.is_some()
+            || *screen_network
             || !rungs.is_empty()
             || *no_rungs
             || promote_fraction.is_some()
@@ -327,6 +333,9 @@ impl SettingFlags {
         if let Some(k) = self.screen_k {
             c.screening.k = k;
             c.screening.min_history = c.screening.min_history.max(k);
+        }
+        if self.screen_network {
+            c.screening.network = true;
         }
         if self.no_rungs {
             c.fidelity.rungs.clear();

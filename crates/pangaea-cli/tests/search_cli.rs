@@ -269,6 +269,16 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
     assert!(r["predicted"].as_u64().unwrap() >= 30, "{r}");
     assert!(r["spearman"].as_f64().unwrap() > 0.5, "{r}");
     assert!(r["skipped"].as_u64().unwrap() > 0, "{r}");
+    // With the network features too: the same children, a different measurement.
+    let out = pangaea()
+        .args(["screen", "--k", "3", "--network", "--json"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let n: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(n["predicted"], r["predicted"], "{n}");
+    assert!(n["spearman"].as_f64().is_some(), "{n}");
     let text = pangaea().arg("screen").arg(&store).output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
@@ -287,8 +297,9 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
 }
 
 /// A search that really trains (tiny net, synthetic data), with a cheaper rung (successive
-/// halving), re-evaluation and the pre-screen on, killed with SIGKILL once evaluations have been stored and resumed, reaches the same
-/// candidates, fitness bits and final population as the same search run without a kill
+/// halving), re-evaluation and the pre-screen (with the network features) on, killed with
+/// SIGKILL once evaluations have been stored and resumed, reaches the same candidates,
+/// evaluations, fitness bits and final population as the same search run without a kill
 /// (training on the CPU is deterministic).
 #[test]
 fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
@@ -296,7 +307,7 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
     let config = dir.path().join("search.toml");
     std::fs::write(
         &config,
-        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\n\
+        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\nnetwork = true\n\
          [fidelity]\npromote_fraction = 0.5\n[[fidelity.rungs]]\ndataset = { limit_train = 32 }\n",
     )
     .unwrap();

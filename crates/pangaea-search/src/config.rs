@@ -168,6 +168,9 @@ pub struct Screening {
     pub k: usize,
     /// Trained forms needed before anything is screened. Default: 20.
     pub min_history: usize,
+    /// Also compare forms by how a random deep network at initialisation carries signal and
+    /// gradients through them ([`crate::screen::network_features`]). Default: false.
+    pub network: bool,
 }
 
 impl Default for Screening {
@@ -176,6 +179,7 @@ impl Default for Screening {
             skip_fraction: 0.0,
             k: 3,
             min_history: 20,
+            network: false,
         }
     }
 }

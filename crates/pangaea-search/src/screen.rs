@@ -5,6 +5,10 @@
 //! A form's [`features`] are its values and derivatives at [`SAMPLES`] fixed draws from N(0, 1)
 //! with every parameter at its initial value 1: what a network at initialisation passes through
 //! it. Two forms that compute nearly the same function there get nearly the same features.
+//! [`network_features`] add AQuaSurF's second kind of feature: how a deep network at
+//! initialisation carries signal forwards and gradients backwards through the form (the spread of
+//! the activations and of the gradients at each layer of a fixed random network); [`describe`]
+//! joins the two when asked (`[screening] network = true`).
 //! [`predict`] averages the fitness of the `k` nearest trained forms. [`replay`] measures the
 //! screen on a stored search as the search would have used it: each generation's children are
 //! predicted from the forms of earlier generations only, and it reports the Spearman correlation
@@ -55,6 +59,126 @@ pub fn features(expr: &Expr, xs: &[f64]) -> Vec<f64> {
         }
     };
     out.y.iter().chain(&out.dy_dx).map(|&v| clip(v)).collect()
+}
+
+/// Layers of the random network of [`network_features`].
+pub const NET_DEPTH: usize = 8;
+/// Its width (units per layer) and batch (inputs).
+const NET_WIDTH: usize = 32;
+const NET_BATCH: usize = 32;
+/// The network features' weight in the distance: each is a log10 of a spread, where a
+/// difference of 1 (ten times the spread) matters as much as a difference of about 3 in each of
+/// the many output features.
+const NET_WEIGHT: f64 = 3.0;
+/// log10 spreads are clipped to ±`NET_CLIP`; a non-finite one counts as `NET_CLIP`.
+const NET_CLIP: f64 = 8.0;
+
+/// How a deep network at initialisation treats the form (parameters at 1): a fixed random
+/// fully connected network of [`NET_DEPTH`] layers of 32 units, He-initialised weights
+/// (N(0, 2/32), as the search's networks), the form after every layer, on a fixed batch of 32
+/// N(0, 1) inputs. The features are log10 of the root mean square of each layer's activations
+/// (forwards), then of the gradient at each layer's pre-activations when a fixed N(0, 1)
+/// gradient comes back from the top (backwards): vanishing or exploding signal shows at once.
+pub fn network_features(expr: &Expr) -> Vec<f64> {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0f5c_4e7);
+    let mut normal = move || {
+        let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+        let u2: f64 = rng.random();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    };
+    let scale = (2.0 / NET_WIDTH as f64).sqrt();
+    let weights: Vec<Vec<f64>> = (0..NET_DEPTH)
+        .map(|_| {
+            (0..NET_WIDTH * NET_WIDTH)
+                .map(|_| scale * normal())
+                .collect()
+        })
+        .collect();
+    let mut h: Vec<f64> = (0..NET_BATCH * NET_WIDTH).map(|_| normal()).collect();
+    let top_gradient: Vec<f64> = (0..NET_BATCH * NET_WIDTH).map(|_| normal()).collect();
+    let log_rms = |v: &[f64]| {
+        if v.iter().any(|x| !x.is_finite()) {
+            return NET_CLIP;
+        }
+        let rms = (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
+        rms.max(1e-300).log10().clamp(-NET_CLIP, NET_CLIP)
+    };
+    // h · Wᵀ (forwards) or g · W (backwards), row by row.
+    let multiply = |v: &[f64], w: &[f64], transpose: bool| -> Vec<f64> {
+        let mut out = vec![0.0; v.len()];
+        for (row, out_row) in v.chunks(NET_WIDTH).zip(out.chunks_mut(NET_WIDTH)) {
+            for (j, o) in out_row.iter_mut().enumerate() {
+                *o = (0..NET_WIDTH)
+                    .map(|k| {
+                        let weight = if transpose {
+                            w[j * NET_WIDTH + k]
+                        } else {
+                            w[k * NET_WIDTH + j]
+                        };
+                        row[k] * weight
+                    })
+                    .sum();
+            }
+        }
+        out
+    };
+    let program = Program::new(expr);
+    let mut out = Vec::with_capacity(2 * NET_DEPTH);
+    let mut slopes: Vec<Vec<f64>> = Vec::with_capacity(NET_DEPTH);
+    for w in &weights {
+        let z = multiply(&h, w, true);
+        let e = program.eval_f64(&z, [PARAM_INIT; 3]);
+        h = e.y;
+        out.push(log_rms(&h));
+        slopes.push(e.dy_dx);
+    }
+    let mut g = top_gradient;
+    let mut backwards = Vec::with_capacity(NET_DEPTH);
+    for (w, slope) in weights.iter().zip(&slopes).rev() {
+        for (gi, s) in g.iter_mut().zip(slope) {
+            *gi *= s;
+        }
+        backwards.push(log_rms(&g));
+        g = multiply(&g, w, false);
+    }
+    out.extend(backwards);
+    out
+}
+
+/// The fitness the screen learns from for each trained form: its standing fitness, or, in a
+/// search with rungs (`with_rungs`), its best first run at rung 0 — the fitness every child gets,
+/// comparable across forms.
+pub fn learned_fitness(
+    store: &Store,
+    with_rungs: bool,
+) -> Result<std::collections::HashMap<i64, f64>, SearchError> {
+    let mut out = std::collections::HashMap::new();
+    if with_rungs {
+        for e in store.evaluations()? {
+            if let (0, 0, Some(f)) = (e.rung, e.replicate, e.fitness) {
+                let best = out.entry(e.candidate).or_insert(f);
+                *best = f64::max(*best, f);
+            }
+        }
+    } else {
+        for c in store.candidates()? {
+            if let Some(f) = c.fitness {
+                out.insert(c.id, f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A form's features for the pre-screen: [`features`], followed by the weighted
+/// [`network_features`] when `network` is set.
+pub fn describe(expr: &Expr, xs: &[f64], network: bool) -> Vec<f64> {
+    let mut f = features(expr, xs);
+    if network {
+        f.extend(network_features(expr).into_iter().map(|v| NET_WEIGHT * v));
+    }
+    f
 }
 
 /// The mean fitness of the `k` trained forms nearest to `query` (Euclidean distance over the
@@ -140,7 +264,12 @@ pub struct Replay {
 /// predicted from the evaluated forms of generations before g (what the search knew when it
 /// planned g), and the `skip_fraction` of each generation's predicted children with the lowest
 /// predictions is counted as skipped.
-pub fn replay(store: &Store, k: usize, skip_fraction: f64) -> Result<Replay, SearchError> {
+pub fn replay(
+    store: &Store,
+    k: usize,
+    skip_fraction: f64,
+    network: bool,
+) -> Result<Replay, SearchError> {
     let xs = samples();
     let candidates = store.candidates()?;
     let evaluations = store.evaluations()?;
@@ -151,16 +280,20 @@ pub fn replay(store: &Store, k: usize, skip_fraction: f64) -> Result<Replay, Sea
             .filter_map(|e| e.wall_seconds)
             .sum()
     };
+    let fitness = learned_fitness(store, store.config()?.fidelity.enabled())?;
     let evaluated: Vec<(usize, i64, Expr, f64)> = candidates
         .iter()
         .filter(|c| c.state == CandidateState::Evaluated)
         .filter_map(|c| {
             let expr = Expr::parse(&c.expr).ok()?;
-            Some((c.generation, c.id, expr, c.fitness?))
+            Some((c.generation, c.id, expr, *fitness.get(&c.id)?))
         })
         .collect();
     // Each form's features once, not once per later generation.
-    let feats: Vec<Vec<f64>> = evaluated.iter().map(|e| features(&e.2, &xs)).collect();
+    let feats: Vec<Vec<f64>> = evaluated
+        .iter()
+        .map(|e| describe(&e.2, &xs, network))
+        .collect();
     let generations = evaluated.iter().map(|e| e.0).max().unwrap_or(0);
     let mut predictions: Vec<f64> = Vec::new();
     let mut actual: Vec<f64> = Vec::new();
@@ -241,6 +374,32 @@ mod tests {
         let p = predict(&history, &f("swish(x)"), 2).unwrap();
         assert!((p - 0.79).abs() < 1e-12, "{p}");
         assert_eq!(predict(&history, &swish, 5), None);
+    }
+
+    #[test]
+    fn network_features_see_vanishing_and_exploding_signal() {
+        let f = |t: &str| network_features(&t.parse().unwrap());
+        let relu = f("relu(x)");
+        assert_eq!(relu.len(), 2 * NET_DEPTH);
+        assert_eq!(relu, f("max(x, 0)"), "fixed network, same function");
+        // He initialisation keeps ReLU's signal near 1 at every layer, forwards and backwards.
+        assert!(relu.iter().all(|v| v.abs() < 1.0), "{relu:?}");
+        // A squashing function with slope 0.25 (sigmoid) loses gradient layer after layer.
+        let sigmoid = f("sigmoid(x)");
+        assert!(
+            sigmoid[2 * NET_DEPTH - 1] < relu[2 * NET_DEPTH - 1] - 1.5,
+            "{sigmoid:?}"
+        );
+        // exp(x) blows up.
+        let exp = f("exp(x)");
+        assert_eq!(exp[NET_DEPTH - 1], NET_CLIP, "{exp:?}");
+        let xs = samples();
+        let d = describe(&"tanh(x)".parse().unwrap(), &xs, true);
+        assert_eq!(d.len(), 2 * SAMPLES + 2 * NET_DEPTH);
+        assert_eq!(
+            describe(&"tanh(x)".parse().unwrap(), &xs, false).len(),
+            2 * SAMPLES
+        );
     }
 
     #[test]

@@ -631,17 +631,8 @@ impl Search {
             return Ok(());
         }
         let xs = screen::samples();
-        // With rungs, what is predicted is a child's rung-0 fitness (every child has one): the
-        // best first run at rung 0 of each trained form.
-        let mut rung0: HashMap<i64, f64> = HashMap::new();
-        if self.config.fidelity.enabled() {
-            for e in self.store.evaluations()? {
-                if let (0, 0, Some(f)) = (e.rung, e.replicate, e.fitness) {
-                    let best = rung0.entry(e.candidate).or_insert(f);
-                    *best = best.max(f);
-                }
-            }
-        }
+        // With rungs, what is predicted is a child's rung-0 fitness (every child has one).
+        let fitness = screen::learned_fitness(&self.store, self.config.fidelity.enabled())?;
         let history: Vec<(Vec<f64>, f64)> = self
             .store
             .candidates()?
@@ -649,12 +640,10 @@ impl Search {
             .filter(|c| c.state == CandidateState::Evaluated)
             .filter_map(|c| {
                 let form = Expr::parse(&c.expr).ok()?;
-                let fitness = if self.config.fidelity.enabled() {
-                    rung0.get(&c.id).copied()
-                } else {
-                    c.fitness
-                };
-                Some((screen::features(&form, &xs), fitness?))
+                Some((
+                    screen::describe(&form, &xs, s.network),
+                    *fitness.get(&c.id)?,
+                ))
             })
             .collect();
         if history.len() < s.min_history {
@@ -665,7 +654,8 @@ impl Search {
             if c.state != CandidateState::Pending {
                 continue;
             }
-            if let Some(p) = screen::predict(&history, &screen::features(&c.form, &xs), s.k) {
+            let features = screen::describe(&c.form, &xs, s.network);
+            if let Some(p) = screen::predict(&history, &features, s.k) {
                 c.predicted = Some(p);
                 predicted.push((p, i));
             }

@@ -409,7 +409,7 @@ fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
         .run(&mut executor, &mut NoEvents, &RunOptions::default())
         .unwrap();
     let store = Store::open_read_only(&path).unwrap();
-    let replay = pangaea_search::screen::replay(&store, 3, 0.25).unwrap();
+    let replay = pangaea_search::screen::replay(&store, 3, 0.25, false).unwrap();
     assert!(replay.predicted >= 30, "{replay:?}");
     let rho = replay.spearman.unwrap();
     assert!(rho > 0.5, "Spearman {rho}: {replay:?}");
@@ -419,7 +419,7 @@ fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
     );
     assert!(replay.seconds_skipped > 0.0 && replay.seconds_skipped < replay.seconds_total);
     // Skipping fewer never skips more.
-    let none = pangaea_search::screen::replay(&store, 3, 0.0).unwrap();
+    let none = pangaea_search::screen::replay(&store, 3, 0.0, false).unwrap();
     assert_eq!(none.skipped, 0);
     assert_eq!(none.spearman, replay.spearman);
 }
