@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use pangaea_search::{
-    fake_result, CandidateState, ExecutorConfig, Fidelity, InProcessExecutor, NoEvents,
-    Reevaluation, RunOptions, Search, SearchConfig, SearchEvent, StopReason, StopRule, Store,
+    fake_result, CandidateState, ExecutorConfig, Fidelity, InProcessExecutor, Reevaluation,
+    RunOptions, Search, SearchConfig, SearchEvent, StopReason, StopRule, Store,
 };
 use pangaea_wire::{EvalRequest, EvalResult};
 
@@ -64,14 +64,7 @@ fn config(seed: u64) -> SearchConfig {
 }
 
 fn run(path: &Path, config: SearchConfig, workers: usize, shuffle: Option<u64>) -> StopReason {
-    let mut search = Search::create(path, config).unwrap();
-    let mut ex = InProcessExecutor::new(workers, by_rung);
-    if let Some(seed) = shuffle {
-        ex = ex.with_shuffled_arrival(seed);
-    }
-    search
-        .run(&mut ex, &mut NoEvents, &RunOptions::default())
-        .unwrap()
+    common::run_with(path, config, by_rung, workers, shuffle)
 }
 
 /// Everything two equivalent runs must share: every evaluation (candidate, version, rung, run,
@@ -118,17 +111,7 @@ fn fingerprint(path: &Path) -> Fingerprint {
         .into_iter()
         .map(|c| (c.id, c.fitness.map(f64::to_bits), c.rung, c.runs))
         .collect();
-    let last = store.last_finished_generation().unwrap().unwrap();
-    let populations = (0..=last)
-        .map(|g| {
-            store
-                .population(g)
-                .unwrap()
-                .into_iter()
-                .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
-                .collect()
-        })
-        .collect();
+    let populations = common::populations(&store);
     (evaluations, candidates, populations)
 }
 

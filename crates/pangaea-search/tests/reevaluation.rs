@@ -49,14 +49,7 @@ fn config(seed: u64) -> SearchConfig {
 }
 
 fn run(path: &Path, config: SearchConfig, workers: usize, shuffle: Option<u64>) -> StopReason {
-    let mut search = Search::create(path, config).unwrap();
-    let mut ex = InProcessExecutor::new(workers, noisy);
-    if let Some(seed) = shuffle {
-        ex = ex.with_shuffled_arrival(seed);
-    }
-    search
-        .run(&mut ex, &mut NoEvents, &RunOptions::default())
-        .unwrap()
+    common::run_with(path, config, noisy, workers, shuffle)
 }
 
 /// Everything two equivalent runs must share: every evaluation (candidate, version, run,
@@ -90,17 +83,7 @@ fn fingerprint(path: &Path) -> Fingerprint {
         .into_iter()
         .map(|c| (c.id, c.fitness.map(f64::to_bits), c.runs))
         .collect();
-    let last = store.last_finished_generation().unwrap().unwrap();
-    let populations = (0..=last)
-        .map(|g| {
-            store
-                .population(g)
-                .unwrap()
-                .into_iter()
-                .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
-                .collect()
-        })
-        .collect();
+    let populations = common::populations(&store);
     (evaluations, candidates, populations)
 }
 

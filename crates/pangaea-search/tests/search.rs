@@ -57,17 +57,7 @@ fn summary(path: &Path) -> Fingerprint {
             )
         })
         .collect();
-    let last = store.last_finished_generation().unwrap().unwrap();
-    let populations = (0..=last)
-        .map(|g| {
-            store
-                .population(g)
-                .unwrap()
-                .into_iter()
-                .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
-                .collect()
-        })
-        .collect();
+    let populations = common::populations(&store);
     (candidates, populations)
 }
 
@@ -435,6 +425,7 @@ fn screening_config() -> SearchConfig {
         skip_fraction: 0.5,
         k: 3,
         min_history: 10,
+        network: false,
     };
     c
 }

@@ -1,8 +1,11 @@
-//! What several search test files share.
+//! What several search test files share (each file uses part of it).
+#![allow(dead_code)]
 
 use std::path::Path;
 
-use pangaea_search::{InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig, StopReason};
+use pangaea_search::{
+    InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig, StopReason, Store,
+};
 use pangaea_wire::{EvalRequest, EvalResult};
 
 /// Runs a new search in `path` that stops (as if killed) after `stop_after` stored evaluations,
@@ -35,4 +38,38 @@ pub fn interrupt_and_resume(
             break;
         }
     }
+}
+
+/// Runs a new search in `path` to its end with `workers` threads, results arriving in an order
+/// shuffled by `shuffle` when given.
+pub fn run_with(
+    path: &Path,
+    config: SearchConfig,
+    evaluate: fn(&EvalRequest) -> EvalResult,
+    workers: usize,
+    shuffle: Option<u64>,
+) -> StopReason {
+    let mut search = Search::create(path, config).unwrap();
+    let mut ex = InProcessExecutor::new(workers, evaluate);
+    if let Some(seed) = shuffle {
+        ex = ex.with_shuffled_arrival(seed);
+    }
+    search
+        .run(&mut ex, &mut NoEvents, &RunOptions::default())
+        .unwrap()
+}
+
+/// Every stored population, best first: (candidate, fitness bits) per member.
+pub fn populations(store: &Store) -> Vec<Vec<(i64, Option<u64>)>> {
+    let last = store.last_finished_generation().unwrap().unwrap();
+    (0..=last)
+        .map(|g| {
+            store
+                .population(g)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
+                .collect()
+        })
+        .collect()
 }
