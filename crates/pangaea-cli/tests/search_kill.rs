@@ -70,7 +70,7 @@ fn killed_and_resumed_searches_reach_the_uninterrupted_population() {
     assert!(status.success());
     let full = start.elapsed();
     let expected = summary(&reference);
-    assert_eq!(expected.1.len(), 16);
+    assert_eq!(expected.population.len(), 16);
 
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

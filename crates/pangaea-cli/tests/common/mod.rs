@@ -26,11 +26,15 @@ pub const TINY_TRAINING: [&str; 12] = [
 /// What must be equal between equivalent searches: every candidate (form, state, parent,
 /// fitness bits) in order, every evaluation (candidate, version, rung, run, fitness bits) in
 /// order, and the final population (candidate, fitness bits).
-pub type Summary = (
-    Vec<(String, String, Option<i64>, Option<u64>)>,
-    Vec<(i64, usize, usize, usize, Option<u64>)>,
-    Vec<(i64, Option<u64>)>,
-);
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// (form, state, parent, fitness bits) per candidate.
+    pub candidates: Vec<(String, String, Option<i64>, Option<u64>)>,
+    /// (candidate, version, rung, run, fitness bits) per evaluation.
+    pub evaluations: Vec<(i64, usize, usize, usize, Option<u64>)>,
+    /// (candidate, fitness bits) per member of the final population.
+    pub population: Vec<(i64, Option<u64>)>,
+}
 
 /// The [`Summary`] of a store.
 pub fn summary(path: &Path) -> Summary {
@@ -68,5 +72,9 @@ pub fn summary(path: &Path) -> Summary {
         .into_iter()
         .map(|m| (m.candidate, m.fitness.map(f64::to_bits)))
         .collect();
-    (candidates, evaluations, population)
+    Summary {
+        candidates,
+        evaluations,
+        population,
+    }
 }
