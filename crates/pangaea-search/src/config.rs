@@ -6,9 +6,10 @@
 //! label, so dataset, data directory, architecture, epochs, subsets, learning rate and batch size
 //! all live there.
 //!
-//! Two presets: [`SearchConfig::quick`] (Fashion-MNIST, the tiny net, a training subset, about
-//! 15 minutes on 2 cores for ≥ 50 candidates) and [`SearchConfig::paper`] (CIFAR-100, WRN-10-4,
-//! paper-scale for a GPU).
+//! Three presets: [`SearchConfig::quick`] (Fashion-MNIST, the tiny net, a training subset, about
+//! 15 minutes on 2 cores for ≥ 50 candidates), [`SearchConfig::standard`] (Fashion-MNIST with
+//! rungs and re-evaluation, under 2 hours on 2 cores, for a claim `pangaea final` can test) and
+//! [`SearchConfig::paper`] (CIFAR-100, WRN-10-4, paper-scale for a GPU).
 
 use std::path::Path;
 
@@ -833,6 +834,24 @@ mod tests {
             DatasetName::FashionMnist
         );
         assert_eq!(SearchConfig::paper().training.architecture, Arch::Wrn10_4);
+        // Every preset by name, and the standard preset's rungs climb to its full recipe.
+        for name in PRESETS {
+            SearchConfig::preset(name).unwrap().check().unwrap();
+        }
+        let s = SearchConfig::standard();
+        let limits: Vec<Option<usize>> = (0..=s.fidelity.top())
+            .map(|r| {
+                s.fidelity
+                    .request(&s.training, r)
+                    .unwrap()
+                    .dataset
+                    .limit_train
+            })
+            .collect();
+        assert_eq!(limits, [Some(3_000), Some(10_000), Some(20_000)]);
+        assert_eq!(s.fidelity.request(&s.training, 2).unwrap(), s.training);
+        // The round trip through the store's JSON keeps the rungs.
+        assert_eq!(SearchConfig::from_json(&s.to_json()).unwrap(), s);
     }
 
     #[test]

@@ -9,10 +9,13 @@
 //! `children_per_generation` new forms, or after 20 times as many draws.
 //!
 //! A generation is *planned* in full (every candidate and request) and stored in one
-//! transaction before any evaluation runs; results are stored as they arrive, in any order; the
-//! generation *ends* when all its evaluations are stored: each new form's fitness is its best
-//! version's, and the best `population_size` forms of the previous population and the new forms
-//! survive (ties broken by candidate order). The RNG of generation g is ChaCha8 seeded with the
+//! transaction before any evaluation runs; results are stored as they arrive, in any order; with
+//! rungs (`[fidelity]`) the best versions of each rung are then *promoted* to the next, and with
+//! re-evaluation the best forms get *extra runs*, each step planned from stored results and
+//! stored in one transaction; the generation *ends* when all its evaluations are stored: each
+//! new form's fitness is its best version's (at the highest rung it reached), and the best
+//! `population_size` forms of the previous population and the new forms survive (ties broken by
+//! candidate order). The RNG of generation g is ChaCha8 seeded with the
 //! configuration's seed on stream g, so a plan depends only on the configuration and the
 //! stored population: the same configuration gives the same candidates and the same final
 //! population whatever the number of workers, the order of arrival, or where a run was killed
