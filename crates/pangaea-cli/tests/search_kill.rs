@@ -1,7 +1,8 @@
 //! `pangaea search` killed with SIGKILL at random moments and resumed each time reaches the
 //! final population of an uninterrupted run (ARCHITECTURE.md, "pangaea-search": the store). Uses the hidden
-//! `--fake-fitness` flag (no training) so that the search is fast, with re-evaluation and the
-//! pre-screen on, so that kills also land while extra runs and screened plans are made.
+//! `--fake-fitness` flag (no training) so that the search is fast, with a cheaper rung,
+//! re-evaluation and the pre-screen on, so that kills also land while promotions, extra runs and
+//! screened plans are made.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -11,7 +12,7 @@ use pangaea_search::Store;
 mod common;
 use common::summary;
 
-const SEARCH: [&str; 18] = [
+const SEARCH: [&str; 22] = [
     "--fake-fitness",
     "--seed",
     "3",
@@ -30,6 +31,10 @@ const SEARCH: [&str; 18] = [
     "2",
     "--screen-skip",
     "0.25",
+    "--rung",
+    "dataset.limit_train=1000",
+    "--promote-fraction",
+    "0.5",
 ];
 
 fn pangaea() -> Command {
