@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use pangaea_search::{
-    fake_result, CandidateState, ExecutorConfig, Fidelity, InProcessExecutor, Reevaluation,
-    RunOptions, Search, SearchConfig, SearchEvent, StopReason, StopRule, Store,
+    fake_result, CandidateState, ExecutorConfig, Fidelity, Reevaluation, SearchConfig, SearchEvent,
+    StopReason, StopRule, Store,
 };
 use pangaea_wire::{EvalRequest, EvalResult};
 
@@ -258,30 +258,22 @@ fn promotions_then_reevaluation_at_the_standing_rung() {
 
 #[test]
 fn promotions_are_announced_rung_by_rung() {
-    struct Log(Vec<(usize, usize, usize)>);
-    impl pangaea_search::EventSink for Log {
-        fn event(&mut self, e: &SearchEvent) {
-            if let SearchEvent::Promoted {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let log: Vec<(usize, usize, usize)> = common::run_collecting(&path, config(5), by_rung, 2)
+        .into_iter()
+        .filter_map(|e| match e {
+            SearchEvent::Promoted {
                 generation,
                 rung,
                 evaluations,
                 ..
-            } = e
-            {
-                self.0.push((*generation, *rung, *evaluations));
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.db");
-    let mut search = Search::create(&path, config(5)).unwrap();
-    let mut ex = InProcessExecutor::new(2, by_rung);
-    let mut log = Log(Vec::new());
-    search
-        .run(&mut ex, &mut log, &RunOptions::default())
-        .unwrap();
+            } => Some((generation, rung, evaluations)),
+            _ => None,
+        })
+        .collect();
     // Generation 0: 8 forms × 2 versions at rung 0, 8 promoted to rung 1, 4 to rung 2.
-    assert_eq!(log.0[..2], [(0, 1, 8), (0, 2, 4)]);
+    assert_eq!(log[..2], [(0, 1, 8), (0, 2, 4)]);
     let store = Store::open_read_only(&path).unwrap();
     let promoted = store
         .evaluations()
@@ -290,7 +282,7 @@ fn promotions_are_announced_rung_by_rung() {
         .filter(|e| e.rung > 0 && e.replicate == 0)
         .count();
     // The baseline's run is at the top rung without a promotion.
-    assert_eq!(log.0.iter().map(|x| x.2).sum::<usize>(), promoted - 1);
+    assert_eq!(log.iter().map(|x| x.2).sum::<usize>(), promoted - 1);
 }
 
 #[test]

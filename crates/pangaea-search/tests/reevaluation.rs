@@ -242,27 +242,19 @@ fn reevaluation_resumes_exactly_after_an_interruption_anywhere() {
 
 #[test]
 fn extra_runs_are_announced_once_per_round() {
-    struct Log(Vec<(usize, usize, usize)>);
-    impl pangaea_search::EventSink for Log {
-        fn event(&mut self, e: &SearchEvent) {
-            if let SearchEvent::ExtraRuns {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let log: Vec<(usize, usize, usize)> = common::run_collecting(&path, config(5), noisy, 1)
+        .into_iter()
+        .filter_map(|e| match e {
+            SearchEvent::ExtraRuns {
                 generation,
                 evaluations,
                 candidates,
-            } = e
-            {
-                self.0.push((*generation, *evaluations, *candidates));
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.db");
-    let mut search = Search::create(&path, config(5)).unwrap();
-    let mut ex = InProcessExecutor::new(1, noisy);
-    let mut log = Log(Vec::new());
-    search
-        .run(&mut ex, &mut log, &RunOptions::default())
-        .unwrap();
+            } => Some((generation, evaluations, candidates)),
+            _ => None,
+        })
+        .collect();
     let store = Store::open_read_only(&path).unwrap();
     let extra = store
         .evaluations()
@@ -270,9 +262,9 @@ fn extra_runs_are_announced_once_per_round() {
         .iter()
         .filter(|e| e.replicate > 0)
         .count();
-    assert_eq!(log.0.iter().map(|x| x.1).sum::<usize>(), extra);
+    assert_eq!(log.iter().map(|x| x.1).sum::<usize>(), extra);
     // Generation 0 re-evaluates the baseline and the top three: 4 forms, 2 runs each.
-    assert_eq!(log.0[0], (0, 8, 4));
+    assert_eq!(log[0], (0, 8, 4));
 }
 
 /// A store of schema 2 (before re-evaluation and screening): read-only it reads as one run per fitness

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use pangaea_search::{
-    InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig, StopReason, Store,
+    EventSink, InProcessExecutor, NoEvents, RunOptions, Search, SearchConfig, SearchEvent,
+    StopReason, Store,
 };
 use pangaea_wire::{EvalRequest, EvalResult};
 
@@ -72,4 +73,30 @@ pub fn populations(store: &Store) -> Vec<Vec<(i64, Option<u64>)>> {
                 .collect()
         })
         .collect()
+}
+
+/// Runs a new search in `path` to its end with `workers` threads and returns every event it
+/// reported, in order.
+pub fn run_collecting(
+    path: &Path,
+    config: SearchConfig,
+    evaluate: fn(&EvalRequest) -> EvalResult,
+    workers: usize,
+) -> Vec<SearchEvent> {
+    struct Log(Vec<SearchEvent>);
+    impl EventSink for Log {
+        fn event(&mut self, e: &SearchEvent) {
+            self.0.push(e.clone());
+        }
+    }
+    let mut search = Search::create(path, config).unwrap();
+    let mut log = Log(Vec::new());
+    search
+        .run(
+            &mut InProcessExecutor::new(workers, evaluate),
+            &mut log,
+            &RunOptions::default(),
+        )
+        .unwrap();
+    log.0
 }
