@@ -39,8 +39,9 @@ pub struct SearchArgs {
     /// A TOML configuration file.
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
-    /// Start from a preset: `quick` (Fashion-MNIST, tiny net, ~15 min on 2 cores) or `paper`
-    /// (CIFAR-100, WRN-10-4, GPU scale).
+    /// Start from a preset: `quick` (Fashion-MNIST, tiny net, ~15 min on 2 cores), `standard`
+    /// (Fashion-MNIST with rungs, re-evaluation, ReLU and Swish baselines, < 2 h on 2 cores) or
+    /// `paper` (CIFAR-100, WRN-10-4, GPU scale).
     #[arg(long, value_parser = pangaea_search::PRESETS, conflicts_with = "config")]
     preset: Option<String>,
     /// A results cache (SQLite) shared by several searches: an evaluation whose full request
