@@ -77,7 +77,8 @@ pub struct SearchConfig {
 /// up to the full `[training]` recipe, rung `rungs.len()`. A version's fitness at a rung is
 /// compared only with fitness at the same rung: forms are ranked by the highest rung their
 /// standing version reached, then by its fitness there (a run that failed at its highest rung
-/// ranks last). Baselines and re-evaluation's extra runs use the standing rung directly. What
+/// ranks last). Baselines are trained at the full recipe only, and re-evaluation's extra runs
+/// go only to forms that reached it. What
 /// is promoted depends only on stored results, so a resumed search promotes the same versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -746,8 +746,8 @@ impl Search {
     /// The extra runs re-evaluation asks for once every evaluation of generation `generation`
     /// has finished and promoted: the forms that would rank in the top `reevaluation.top` of
     /// the population now (the previous population and this generation's forms, by their
-    /// current standing) and the baselines get the runs their standing version lacks at its
-    /// rung to reach `reevaluation.runs` (planned or finished), run r with seed
+    /// current standing) and reached the full recipe, and the baselines, get the runs their
+    /// standing version lacks to reach `reevaluation.runs` (planned or finished), run r with seed
     /// `training.seed + r`. Empty when re-evaluation is off or nothing is missing. Depends only
     /// on the stored state, so a resumed search plans the same runs, and asking again after the
     /// runs were stored asks for none of them again.
@@ -773,9 +773,13 @@ impl Search {
         }
         pool.sort_by(|a, b| compare_ranked(a.1, b.1).then(a.0.cmp(&b.0)));
         let mut targets: Vec<i64> = self.store.baselines()?.iter().map(|c| c.id).collect();
+        // Only forms that reached the full recipe: a cheaper rung's fitness is a screening
+        // number, not worth repeating (fewer than `top` forms get runs while few reached it).
+        let top_rung = self.config.fidelity.top();
         targets.extend(
             pool.iter()
                 .take(re.top.min(self.config.population_size))
+                .filter(|p| p.1 .1 == top_rung)
                 .map(|p| p.0),
         );
         let mut runs = Vec::new();

@@ -215,7 +215,7 @@ fn the_best_half_of_each_rung_is_promoted_and_forms_rank_by_their_highest_rung()
 }
 
 #[test]
-fn promotions_then_reevaluation_at_the_standing_rung() {
+fn promotions_then_reevaluation_only_at_the_full_recipe() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.db");
     let mut c = config(4);
