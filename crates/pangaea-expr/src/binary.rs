@@ -6,6 +6,19 @@
 
 use crate::float::Float;
 
+/// `y[i], da[i], db[i] = f(a[i], b[i])` over the slices, calling the kernel directly so that it
+/// is always inlined (see `map_slice!` in `unary.rs`).
+macro_rules! map2 {
+    ($a:ident, $b:ident, $y:ident, $da:ident, $db:ident, $f:path) => {
+        for i in 0..$a.len() {
+            let (v, ga, gb) = $f($a[i], $b[i]);
+            $y[i] = v;
+            $da[i] = ga;
+            $db[i] = gb;
+        }
+    };
+}
+
 macro_rules! binary_ops {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $f:ident; )*) => {
         /// A binary operator. The discriminant is the operator's stable code.
@@ -38,31 +51,14 @@ macro_rules! binary_ops {
             /// Applies the operator elementwise: `y[i], da[i], db[i]` from `a[i], b[i]`.
             #[inline(always)]
             pub fn apply_slice<F: Float>(self, a: &[F], b: &[F], y: &mut [F], da: &mut [F], db: &mut [F]) {
+                let n = a.len();
+                let (b, y, da, db) = (&b[..n], &mut y[..n], &mut da[..n], &mut db[..n]);
                 match self {
-                    $(Binary::$variant => map2(a, b, y, da, db, $f),)*
+                    $(Binary::$variant => map2!(a, b, y, da, db, $f),)*
                 }
             }
         }
     };
-}
-
-#[inline(always)]
-fn map2<F: Float>(
-    a: &[F],
-    b: &[F],
-    y: &mut [F],
-    da: &mut [F],
-    db: &mut [F],
-    f: impl Fn(F, F) -> (F, F, F),
-) {
-    let n = a.len();
-    let (b, y, da, db) = (&b[..n], &mut y[..n], &mut da[..n], &mut db[..n]);
-    for i in 0..n {
-        let (v, ga, gb) = f(a[i], b[i]);
-        y[i] = v;
-        da[i] = ga;
-        db[i] = gb;
-    }
 }
 
 binary_ops! {

@@ -1,12 +1,32 @@
 //! The two floating-point precisions every operator is evaluated in.
 //!
 //! Operators are written once, generically over [`Float`], and instantiated for `f32` and `f64`.
-//! Special functions without a good `f32` formula of their own (erf, erfc, the scaled Bessel
-//! functions) are computed in `f64` and rounded, which keeps `f32` within 1e-6 relative of the
-//! true value.
+//! In the scalar reference, special functions without a good `f32` formula of their own (erf,
+//! erfc, the scaled Bessel functions) are computed in `f64` and rounded, which keeps `f32` within
+//! 1e-6 relative of the true value; the array kernels' `f32` fast path uses the vectorizable
+//! functions of [`crate::fast_math`] (the `*_with::<FAST>` methods choose).
 
 use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::fast_math;
+
+/// Declares `name<const FAST: bool>(self)`: `self.fast()` when `FAST`, else `self.exact()`.
+macro_rules! with_fast {
+    ($($(#[$doc:meta])* $name:ident: $fast:ident, $exact:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline(always)]
+            fn $name<const FAST: bool>(self) -> Self {
+                if FAST {
+                    self.$fast()
+                } else {
+                    self.$exact()
+                }
+            }
+        )*
+    };
+}
 
 /// A floating-point type the expression language can be evaluated in (`f32` or `f64`).
 pub trait Float:
@@ -76,25 +96,57 @@ pub trait Float:
     /// The smaller of two values.
     fn min(self, other: Self) -> Self;
 
-    /// eˣ by a branch-free polynomial that the compiler vectorizes (the fast path of the
-    /// array kernels). Within 2 ulp of [`Float::exp`] for `f32`, including overflow to `inf`,
-    /// underflow to 0 and NaN; `f64` simply uses `exp`.
+    /// The vectorizable `f32` kernels of [`crate::fast_math`] (the array kernels' fast path),
+    /// chosen by `FAST`; `f64`, and `FAST = false` (the scalar reference), use the library
+    /// functions above. `exp_fast`: within 2 ulp of [`Float::exp`] for `f32`, including overflow
+    /// to `inf`, underflow to 0 and NaN; the others within 2–3 ulp (their tests say which).
     fn exp_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn exp_m1_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn ln_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn ln_1p_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn tanh_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn sinh_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn cosh_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn asinh_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn erf_fast(self) -> Self;
+    /// See [`Float::exp_fast`].
+    fn erfc_fast(self) -> Self;
 
-    /// [`Float::exp_fast`] when `FAST`, else [`Float::exp`]: lets one operator definition serve
-    /// both the scalar reference and the array fast path.
-    #[inline(always)]
-    fn exp_with<const FAST: bool>(self) -> Self {
-        if FAST {
-            self.exp_fast()
-        } else {
-            self.exp()
-        }
+    with_fast! {
+        /// [`Float::exp_fast`] when `FAST`, else [`Float::exp`]: lets one operator definition
+        /// serve both the scalar reference and the array fast path.
+        exp_with: exp_fast, exp;
+        /// [`Float::exp_m1_fast`] when `FAST`, else [`Float::exp_m1`].
+        exp_m1_with: exp_m1_fast, exp_m1;
+        /// [`Float::ln_fast`] when `FAST`, else [`Float::ln`].
+        ln_with: ln_fast, ln;
+        /// [`Float::ln_1p_fast`] when `FAST`, else [`Float::ln_1p`].
+        ln_1p_with: ln_1p_fast, ln_1p;
+        /// [`Float::tanh_fast`] when `FAST`, else [`Float::tanh`].
+        tanh_with: tanh_fast, tanh;
+        /// [`Float::sinh_fast`] when `FAST`, else [`Float::sinh`].
+        sinh_with: sinh_fast, sinh;
+        /// [`Float::cosh_fast`] when `FAST`, else [`Float::cosh`].
+        cosh_with: cosh_fast, cosh;
+        /// [`Float::asinh_fast`] when `FAST`, else [`Float::asinh`].
+        asinh_with: asinh_fast, asinh;
+        /// [`Float::erf_fast`] when `FAST`, else [`Float::erf`].
+        erf_with: erf_fast, erf;
+        /// [`Float::erfc_fast`] when `FAST`, else [`Float::erfc`].
+        erfc_with: erfc_fast, erfc;
     }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $erf:path, $erfc:path, $exp_fast:path) => {
+    ($t:ty, $erf:path, $erfc:path, fast: {$($fast:ident: $kernel:path),* $(,)?}) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -186,10 +238,12 @@ macro_rules! impl_float {
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
             }
-            #[inline(always)]
-            fn exp_fast(self) -> Self {
-                $exp_fast(self)
-            }
+            $(
+                #[inline(always)]
+                fn $fast(self) -> Self {
+                    $kernel(self)
+                }
+            )*
             #[inline(always)]
             fn max(self, other: Self) -> Self {
                 if self >= other {
@@ -210,69 +264,27 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, libm::erf, libm::erfc, exp_f32_fast);
-impl_float!(f64, libm::erf, libm::erfc, f64::exp);
-
-/// Cephes-style `expf`: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for eʳ, and 2ⁿ
-/// built in two steps so results in the subnormal range are still right. Written without
-/// branches or library calls so that a loop over it becomes SIMD code even on baseline x86-64.
-#[inline(always)]
-fn exp_f32_fast(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    // Rounds to nearest with SSE2 only: adding 1.5·2²³ pushes the fraction out of the mantissa.
-    const ROUND: f32 = 12_582_912.0;
-    let xc = x.clamp(-104.0, 89.0);
-    let n = (xc * LOG2E + ROUND) - ROUND;
-    let r = xc - n * LN2_HI - n * LN2_LO;
-    let p = 1.987_569_1e-4f32;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 0.5;
-    let y = p * r * r + r + 1.0;
-    // 2ⁿ = 2^{n/2} · 2^{n − n/2}, each factor a normal number for n in [−150, 128].
-    let ni = n as i32;
-    let n1 = ni >> 1;
-    let n2 = ni - n1;
-    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
-    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
-    let v = y * s1 * s2;
-    let v = if x > 88.722_84 { f32::INFINITY } else { v };
-    if x.is_nan() {
-        x
-    } else {
-        v
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_exp_is_within_two_ulp_of_std() {
-        let mut worst = 0u32;
-        let mut x = -110.0f32;
-        while x < 95.0 {
-            let want = x.exp();
-            let got = exp_f32_fast(x);
-            if want.is_infinite() || want == 0.0 {
-                assert_eq!(got, want, "exp({x})");
-            } else if want >= f32::MIN_POSITIVE {
-                worst = worst.max(got.to_bits().abs_diff(want.to_bits()));
-            } else {
-                // Subnormal results: absolute error within one subnormal step.
-                assert!((got - want).abs() <= 2.0 * f32::from_bits(1), "exp({x})");
-            }
-            x += 0.001_3;
-        }
-        assert!(worst <= 2, "worst error {worst} ulp");
-        assert!(exp_f32_fast(f32::NAN).is_nan());
-        assert_eq!(exp_f32_fast(f32::INFINITY), f32::INFINITY);
-        assert_eq!(exp_f32_fast(f32::NEG_INFINITY), 0.0);
-        assert_eq!(exp_f32_fast(0.0), 1.0);
-    }
-}
+impl_float!(f32, libm::erf, libm::erfc, fast: {
+    exp_fast: fast_math::exp,
+    exp_m1_fast: fast_math::exp_m1,
+    ln_fast: fast_math::ln,
+    ln_1p_fast: fast_math::ln_1p,
+    tanh_fast: fast_math::tanh,
+    sinh_fast: fast_math::sinh,
+    cosh_fast: fast_math::cosh,
+    asinh_fast: fast_math::asinh,
+    erf_fast: fast_math::erf,
+    erfc_fast: fast_math::erfc,
+});
+impl_float!(f64, libm::erf, libm::erfc, fast: {
+    exp_fast: f64::exp,
+    exp_m1_fast: f64::exp_m1,
+    ln_fast: f64::ln,
+    ln_1p_fast: f64::ln_1p,
+    tanh_fast: f64::tanh,
+    sinh_fast: f64::sinh,
+    cosh_fast: f64::cosh,
+    asinh_fast: f64::asinh,
+    erf_fast: libm::erf,
+    erfc_fast: libm::erfc,
+});

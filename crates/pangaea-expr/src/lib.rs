@@ -12,6 +12,7 @@ mod binary;
 mod canonical;
 pub mod export;
 mod expr;
+mod fast_math;
 mod float;
 pub mod generate;
 pub mod mutation;

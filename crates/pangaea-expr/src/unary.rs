@@ -21,6 +21,20 @@ pub const LOG_ABS_EPS: f64 = 1e-7;
 /// Leaky ReLU's negative slope.
 pub const LEAKY_RELU_SLOPE: f64 = 0.01;
 
+/// `y[i], dy[i] = f(x[i])` over the slices: a loop that calls the kernel directly, so it is
+/// always inlined and the loop vectorized. (Passed as an `impl Fn`, the kernel went through a
+/// `Fn::call` shim that the large multiversioned `Program` kernel did not inline for the longer
+/// operators — `expm1`, `erf`, `softplus` ran 2–4× slower there than in a loop of their own.)
+macro_rules! map_slice {
+    ($x:ident, $y:ident, $dy:ident, $f:path) => {
+        for i in 0..$x.len() {
+            let (v, d) = $f($x[i]);
+            $y[i] = v;
+            $dy[i] = d;
+        }
+    };
+}
+
 macro_rules! unary_ops {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $core:literal, $f:ident; )*) => {
         /// A unary operator. The discriminant is the operator's stable code.
@@ -62,23 +76,14 @@ macro_rules! unary_ops {
             /// that the compiler can unroll and vectorize.
             #[inline(always)]
             pub fn apply_slice<F: Float>(self, x: &[F], y: &mut [F], dy: &mut [F]) {
+                let n = x.len();
+                let (y, dy) = (&mut y[..n], &mut dy[..n]);
                 match self {
-                    $(Unary::$variant => map_slice(x, y, dy, $f::<F, true>),)*
+                    $(Unary::$variant => map_slice!(x, y, dy, $f::<F, true>),)*
                 }
             }
         }
     };
-}
-
-#[inline(always)]
-fn map_slice<F: Float>(x: &[F], y: &mut [F], dy: &mut [F], f: impl Fn(F) -> (F, F)) {
-    let n = x.len();
-    let (y, dy) = (&mut y[..n], &mut dy[..n]);
-    for i in 0..n {
-        let (v, d) = f(x[i]);
-        y[i] = v;
-        dy[i] = d;
-    }
 }
 
 unary_ops! {
@@ -231,7 +236,7 @@ fn sig_deriv<F: Float, const FAST: bool>(x: F) -> (F, F) {
 #[inline(always)]
 fn softplus_value<F: Float, const FAST: bool>(x: F) -> F {
     // log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|})
-    x.max(F::ZERO) + (-x.abs()).exp_with::<FAST>().ln_1p()
+    x.max(F::ZERO) + (-x.abs()).exp_with::<FAST>().ln_1p_with::<FAST>()
 }
 
 #[inline(always)]
@@ -278,33 +283,35 @@ fn exp<F: Float, const FAST: bool>(x: F) -> (F, F) {
 #[inline(always)]
 fn erf<F: Float, const FAST: bool>(x: F) -> (F, F) {
     (
-        x.erf(),
+        x.erf_with::<FAST>(),
         c::<F>(std::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp_with::<FAST>(),
     )
 }
 #[inline(always)]
 fn erfc<F: Float, const FAST: bool>(x: F) -> (F, F) {
     (
-        x.erfc(),
+        x.erfc_with::<FAST>(),
         -c::<F>(std::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp_with::<FAST>(),
     )
 }
 #[inline(always)]
 fn sinh<F: Float, const FAST: bool>(x: F) -> (F, F) {
-    (x.sinh(), x.cosh())
+    (x.sinh_with::<FAST>(), x.cosh_with::<FAST>())
 }
 #[inline(always)]
 fn cosh<F: Float, const FAST: bool>(x: F) -> (F, F) {
-    (x.cosh(), x.sinh())
+    (x.cosh_with::<FAST>(), x.sinh_with::<FAST>())
 }
 #[inline(always)]
 fn tanh<F: Float, const FAST: bool>(x: F) -> (F, F) {
-    let t = x.tanh();
-    (t, F::ONE - t * t)
+    // sech² x rather than 1 − tanh² x, which cancels to 0 (or one ulp of 1) where tanh x rounds
+    // to ±1 while its slope is still 1e-7 or so.
+    let s = F::ONE / x.cosh_with::<FAST>();
+    (x.tanh_with::<FAST>(), s * s)
 }
 #[inline(always)]
 fn expm1<F: Float, const FAST: bool>(x: F) -> (F, F) {
-    (x.exp_m1(), x.exp_with::<FAST>())
+    (x.exp_m1_with::<FAST>(), x.exp_with::<FAST>())
 }
 #[inline(always)]
 fn sigmoid<F: Float, const FAST: bool>(x: F) -> (F, F) {
@@ -324,7 +331,7 @@ fn asinh<F: Float, const FAST: bool>(x: F) -> (F, F) {
     } else {
         F::ONE / (x * x + F::ONE).sqrt()
     };
-    (x.asinh(), d)
+    (x.asinh_with::<FAST>(), d)
 }
 #[inline(always)]
 fn atan<F: Float, const FAST: bool>(x: F) -> (F, F) {
@@ -362,7 +369,7 @@ fn elu<F: Float, const FAST: bool>(x: F) -> (F, F) {
     if x > F::ZERO {
         (x, F::ONE)
     } else {
-        (x.exp_m1(), x.exp_with::<FAST>())
+        (x.exp_m1_with::<FAST>(), x.exp_with::<FAST>())
     }
 }
 #[inline(always)]
@@ -372,7 +379,10 @@ fn selu<F: Float, const FAST: bool>(x: F) -> (F, F) {
         (l * x, l)
     } else {
         let a = c::<F>(SELU_ALPHA);
-        (l * a * x.exp_m1(), l * a * x.exp_with::<FAST>())
+        (
+            l * a * x.exp_m1_with::<FAST>(),
+            l * a * x.exp_with::<FAST>(),
+        )
     }
 }
 #[inline(always)]
@@ -417,7 +427,7 @@ fn gauss<F: Float, const FAST: bool>(x: F) -> (F, F) {
 #[inline(always)]
 fn log_abs<F: Float, const FAST: bool>(x: F) -> (F, F) {
     let a = x.abs() + c(LOG_ABS_EPS);
-    (a.ln(), abs::<F, FAST>(x).1 / a)
+    (a.ln_with::<FAST>(), abs::<F, FAST>(x).1 / a)
 }
 #[inline(always)]
 fn sin<F: Float, const FAST: bool>(x: F) -> (F, F) {
@@ -452,15 +462,17 @@ fn sinc<F: Float, const FAST: bool>(x: F) -> (F, F) {
 #[inline(always)]
 fn gelu<F: Float, const FAST: bool>(x: F) -> (F, F) {
     // Φ(x) = erfc(−x/√2)/2 stays accurate for very negative x, where 1 + erf would cancel.
-    let cdf = c::<F>(0.5) * (-(x * c(std::f64::consts::FRAC_1_SQRT_2))).erfc();
+    let cdf = c::<F>(0.5) * (-(x * c(std::f64::consts::FRAC_1_SQRT_2))).erfc_with::<FAST>();
     let pdf = c::<F>(0.398_942_280_401_432_7) * (c::<F>(-0.5) * x * x).exp_with::<FAST>();
     (x * cdf, cdf + x * pdf)
 }
 #[inline(always)]
 fn mish<F: Float, const FAST: bool>(x: F) -> (F, F) {
     let sp = softplus_value::<F, FAST>(x);
-    let t = sp.tanh();
-    (x * t, t + x * (F::ONE - t * t) * sig::<F, FAST>(x))
+    let t = sp.tanh_with::<FAST>();
+    // sech² rather than 1 − t², as in tanh.
+    let s = F::ONE / sp.cosh_with::<FAST>();
+    (x * t, t + x * (s * s) * sig::<F, FAST>(x))
 }
 #[inline(always)]
 fn leaky_relu<F: Float, const FAST: bool>(x: F) -> (F, F) {
@@ -477,7 +489,7 @@ fn elish<F: Float, const FAST: bool>(x: F) -> (F, F) {
     if x >= F::ZERO {
         (x * s, s + x * ds)
     } else {
-        let em1 = x.exp_m1();
+        let em1 = x.exp_m1_with::<FAST>();
         (em1 * s, x.exp_with::<FAST>() * s + em1 * ds)
     }
 }
@@ -532,7 +544,19 @@ mod tests {
             for (i, &x) in xs.iter().enumerate() {
                 let (v, d) = u.value_deriv(x);
                 assert!(close(v, y[i]), "{u}({x}): reference {v}, fast {}", y[i]);
-                assert!(close(d, dy[i]), "{u}'({x}): reference {d}, fast {}", dy[i]);
+                // These derivatives are sums of terms of order 1 that cancel near a zero of the
+                // derivative (mish′ at −1.19, gelu′ at −0.75, swish′ at −1.28): there the two
+                // paths agree only to the terms' rounding, an absolute 1e-7·(1 + |x|).
+                let cancels = matches!(
+                    u,
+                    Unary::Mish | Unary::Gelu | Unary::Swish | Unary::Elish | Unary::Sinc
+                );
+                let near = cancels && (d - dy[i]).abs() <= 1e-7 * (1.0 + x.abs());
+                assert!(
+                    close(d, dy[i]) || near,
+                    "{u}'({x}): reference {d}, fast {}",
+                    dy[i]
+                );
             }
         }
     }
