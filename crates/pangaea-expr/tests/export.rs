@@ -78,7 +78,8 @@ fn numpy_export_matches_program_for_every_operator_and_random_expressions() {
     if !python_with_numpy() {
         return;
     }
-    let dir = tempfile_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let cases = cases();
     let xs = grid();
     let xs_text: Vec<String> = xs.iter().map(|x| format!("{x:?}")).collect();
@@ -140,7 +141,8 @@ fn pytorch_export_compiles() {
     if !python_with_numpy() {
         return;
     }
-    let dir = tempfile_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let learned = LearnedParams {
         epoch: 2,
         sites: vec![("block1.act1".into(), vec![("alpha".into(), vec![0.5, 2.0])])],
@@ -165,17 +167,4 @@ fn py_compile(paths: &[std::path::PathBuf]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A fresh directory under the target's temporary space, unique per test and process.
-fn tempfile_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pangaea-export-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
