@@ -7,6 +7,7 @@ mod export_cmd;
 mod expr_cmd;
 mod interrupt;
 mod noise_cmd;
+mod own_network;
 mod recipe_flags;
 mod report_cmd;
 mod screen_cmd;

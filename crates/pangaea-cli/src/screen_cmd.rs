@@ -10,7 +10,8 @@ use crate::exit::usage;
 /// Replay the pre-screen on a stored search: predict each child's fitness from the forms of
 /// earlier generations (k nearest neighbours on the form's values and derivatives at fixed
 /// N(0, 1) samples, parameters at 1; with `--network`, also on how a random deep network at
-/// initialisation carries signal and gradients through it), and report the Spearman correlation
+/// initialisation carries signal and gradients through it; with `--own-network`, on statistics
+/// of the search's own network at initialisation), and report the Spearman correlation
 /// of prediction and trained fitness (rung-0 fitness in a search with rungs), and what skipping
 /// the predicted-worst fraction of each generation would have saved (training seconds) and lost
 /// (was the best form among the skipped?).
@@ -30,6 +31,10 @@ pub struct ScreenArgs {
     /// Also use the network features (`[screening] network = true`).
     #[arg(long)]
     network: bool,
+    /// Also use the statistics of the search's own network at initialisation on one batch of
+    /// its rung-0 recipe's training data (`[screening] own_network = true`; loads the dataset).
+    #[arg(long)]
+    own_network: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -45,7 +50,18 @@ impl ScreenArgs {
             return Err(usage("--skip must be in [0, 1)"));
         }
         let store = Store::open_read_only(&self.store)?;
-        let r = screen::replay(&store, self.k, self.skip, self.network)?;
+        let own = if self.own_network {
+            Some(screen::OwnNetwork::new(crate::own_network::probe(
+                &store.config()?,
+            )?))
+        } else {
+            None
+        };
+        let set = screen::FeatureSet {
+            network: self.network,
+            own_network: own.as_ref(),
+        };
+        let r = screen::replay(&store, self.k, self.skip, set)?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&r)?);
             return Ok(());

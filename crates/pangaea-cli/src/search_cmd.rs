@@ -138,6 +138,11 @@ struct SettingFlags {
     /// signal and gradients through them.
     #[arg(long)]
     screen_network: bool,
+    /// Pre-screen: also compare forms by statistics of the search's own network (its rung-0
+    /// recipe) at initialisation on one training batch: each site's output spread, each
+    /// weight's gradient spread, the loss.
+    #[arg(long)]
+    screen_own_network: bool,
     /// Multi-fidelity: a cheaper rung below the full recipe, as request fields written over
     /// it (`dataset.limit_train=1000,epochs=1`); repeat it for several rungs, cheapest first.
     /// Replaces the preset's or configuration's rungs.
@@ -225,6 +230,7 @@ impl SettingFlags {
             screen_skip,
             screen_k,
             screen_network,
+            screen_own_network,
             rungs,
             no_rungs,
             promote_fraction,
@@ -246,6 +252,7 @@ impl SettingFlags {
             || screen_skip.is_some()
             || screen_k.is_some()
             || *screen_network
+            || *screen_own_network
             || !rungs.is_empty()
             || *no_rungs
             || promote_fraction.is_some()
@@ -338,6 +345,9 @@ impl SettingFlags {
         if self.screen_network {
             c.screening.network = true;
         }
+        if self.screen_own_network {
+            c.screening.own_network = true;
+        }
         if self.no_rungs {
             c.fidelity.rungs.clear();
         }
@@ -396,6 +406,11 @@ impl SearchArgs {
         if let Some(path) = &self.cache {
             let cache = Cache::open(path).context("failed to open the cache")?;
             search = search.with_cache(cache);
+        }
+        let screening = &search.config().screening;
+        if screening.enabled() && screening.own_network {
+            let probe = crate::own_network::probe(search.config())?;
+            search = search.with_network_probe(probe);
         }
         let mut executor = self.executor(search.config(), &store)?;
         let mut log = JsonLinesLog::open(&JsonLinesLog::path_for_store(&store))?;

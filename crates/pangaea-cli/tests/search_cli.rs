@@ -297,17 +297,18 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
 }
 
 /// A search that really trains (tiny net, synthetic data), with a cheaper rung (successive
-/// halving), re-evaluation and the pre-screen (with the network features) on, killed with
-/// SIGKILL once evaluations have been stored and resumed, reaches the same candidates,
-/// evaluations, fitness bits and final population as the same search run without a kill
-/// (training on the CPU is deterministic).
+/// halving), re-evaluation and the pre-screen (with the random network's features and the
+/// search's own network's) on, killed with SIGKILL once evaluations have been stored and
+/// resumed, reaches the same candidates, predictions, evaluations, fitness bits and final
+/// population as the same search run without a kill (training on the CPU is deterministic).
+/// `pangaea screen --own-network` then replays the screen on the store.
 #[test]
 fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("search.toml");
     std::fs::write(
         &config,
-        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\nnetwork = true\n\
+        "[reevaluation]\ntop = 1\nruns = 2\n[screening]\nskip_fraction = 0.5\nk = 1\nmin_history = 2\nnetwork = true\nown_network = true\n\
          [fidelity]\npromote_fraction = 0.5\n[[fidelity.rungs]]\ndataset = { limit_train = 32 }\n",
     )
     .unwrap();
@@ -364,6 +365,18 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
         assert_eq!(limit, Some(if e.rung == 0 { 32 } else { 64 }), "{e:?}");
     }
     drop(store);
+    let out = pangaea()
+        .args(["screen", "--k", "1", "--own-network", "--json"])
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replay: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(replay["predicted"].as_u64().unwrap() > 0, "{replay}");
 
     let path = dir.path().join("killed.db");
     let mut child = search(&path)
@@ -401,4 +414,36 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(common::summary(&path), common::summary(&reference));
+}
+
+/// The own-network pre-screen loads the search's dataset before anything runs: without it the
+/// search stops at once with an error that names the network, the dataset and the setting, and
+/// stores no evaluation.
+#[test]
+fn the_own_network_screen_without_its_dataset_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("run.db");
+    let out = pangaea()
+        .args([
+            "search",
+            "--fake-fitness",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("no-data"))
+        .args(["--screen-skip", "0.25", "--screen-own-network", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("own_network") && err.contains("mnist") && err.contains("no-data"),
+        "{err}"
+    );
+    if store.exists() {
+        let s = Store::open_read_only(&store).unwrap();
+        assert!(s.evaluations().unwrap().is_empty());
+    }
 }

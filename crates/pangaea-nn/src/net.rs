@@ -1,5 +1,6 @@
 //! A whole network: an architecture with every activation replaced by the candidate.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
@@ -137,6 +138,22 @@ impl Net {
     ///
     /// If `images` does not have `in_channels` channels.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_with(images, None).0
+    }
+
+    /// [`Net::forward`] that also returns every site's output, in forward order (one per
+    /// [`Net::sites`] entry, or more where a site runs twice): for statistics of the network at
+    /// initialisation.
+    pub fn forward_recording(&self, images: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
+        let (logits, outputs) = self.forward_with(images, Some(RefCell::new(Vec::new())));
+        (logits, outputs.map(RefCell::into_inner).unwrap_or_default())
+    }
+
+    fn forward_with(
+        &self,
+        images: Tensor<4>,
+        record: Option<RefCell<Vec<Tensor<4>>>>,
+    ) -> (Tensor<2>, Option<RefCell<Vec<Tensor<4>>>>) {
         let [_, channels, _, _] = images.dims();
         assert_eq!(
             channels, self.config.in_channels,
@@ -145,14 +162,16 @@ impl Net {
         );
         let ctx = ActivationContext {
             shared: self.shared.as_ref().map(|p| p.val()),
+            record,
         };
-        match &self.body {
+        let logits = match &self.body {
             Body::Tiny(n) => n.forward(images, &ctx),
             Body::Wrn(n) => n.forward(images, &ctx),
             Body::ResNetV1(n) => n.forward(images, &ctx),
             Body::ResNetV2(n) => n.forward(images, &ctx),
             Body::AllCnnC(n) => n.forward(images, &ctx),
-        }
+        };
+        (logits, ctx.record)
     }
 
     /// The activation sites, in forward order.

@@ -446,3 +446,27 @@ fn configs_round_trip_through_json() {
     let json = serde_json::to_string(&c).unwrap();
     assert_eq!(serde_json::from_str::<NetConfig>(&json).unwrap(), c);
 }
+
+#[test]
+fn forward_recording_returns_every_site_output_and_the_same_logits() {
+    let _rng = rng_lock();
+    let device = pangaea_nn::device::default_device();
+    for (arch, _, sites) in [SIZES[0], SIZES[1], SIZES[3]] {
+        device.seed(3);
+        let net = config(arch, "relu", Granularity::Channel).init(&device);
+        let x = images(&device, 2, 3, 32);
+        let plain = values(net.forward(x.clone()));
+        let (logits, outputs) = net.forward_recording(x);
+        assert_eq!(values(logits), plain, "{arch}: recording changes nothing");
+        assert_eq!(outputs.len(), sites, "{arch}: one output per site");
+        for (site, y) in net.sites().iter().zip(outputs) {
+            let [batch, ..] = y.dims();
+            assert_eq!(batch, 2, "{arch} {}", site.site());
+            assert!(
+                values(y).iter().all(|v| *v >= 0.0),
+                "{arch} {}: the recorded tensor is the ReLU's output",
+                site.site()
+            );
+        }
+    }
+}

@@ -173,6 +173,12 @@ pub struct Screening {
     /// Also compare forms by how a random deep network at initialisation carries signal and
     /// gradients through them ([`crate::screen::network_features`]). Default: false.
     pub network: bool,
+    /// Also compare forms by statistics of the search's own network at initialisation (the
+    /// rung-0 recipe's architecture with the form at every site, one batch of its training data:
+    /// each site's output spread, each weight's gradient spread, the loss;
+    /// [`crate::screen::OwnNetwork`]). Needs the training engine: the `pangaea` CLI provides it.
+    /// Default: false.
+    pub own_network: bool,
 }
 
 impl Default for Screening {
@@ -182,6 +188,7 @@ impl Default for Screening {
             k: 3,
             min_history: 20,
             network: false,
+            own_network: false,
         }
     }
 }

@@ -129,6 +129,10 @@ pub enum SearchError {
     /// results).
     #[error("executor error: {0}")]
     Executor(String),
+    /// The pre-screen's features of the search's own network could not be computed: no probe
+    /// was given to a search that asks for them, or the probe failed on a form.
+    #[error("pre-screen: {0}")]
+    Screen(String),
     /// A file outside the store (event log, work directory) could not be used.
     #[error("failed to {doing} `{}`: {source}", .path.display())]
     Io {
@@ -162,6 +166,7 @@ impl SearchError {
             | SearchError::StoredJson { .. }
             | SearchError::Slurm(_)
             | SearchError::Executor(_)
+            | SearchError::Screen(_)
             | SearchError::Io { .. } => false,
         }
     }

@@ -8,7 +8,11 @@
 //! [`network_features`] add AQuaSurF's second kind of feature: how a deep network at
 //! initialisation carries signal forwards and gradients backwards through the form (the spread of
 //! the activations and of the gradients at each layer of a fixed random network); [`describe`]
-//! joins the two when asked (`[screening] network = true`).
+//! joins the two when asked (`[screening] network = true`). [`OwnNetwork`] adds statistics of
+//! the search's own network (its rung-0 recipe's architecture, on one batch of its training
+//! data) at initialisation (`[screening] own_network = true`): computing them needs the training
+//! engine, which this crate does not link, so the caller provides a [`NetworkProbe`] (the CLI's
+//! is `pangaea_train::InitProbe`).
 //! [`predict`] averages the fitness of the `k` nearest trained forms. [`replay`] measures the
 //! screen on a stored search as the search would have used it: each generation's children are
 //! predicted from the forms of earlier generations only, and it reports the Spearman correlation
@@ -171,14 +175,87 @@ pub fn learned_fitness(
     Ok(out)
 }
 
+/// Features of a form that only the training engine can compute: statistics of the search's
+/// own network at initialisation with the form at every site, each a log10 spread (the CLI's
+/// probe: `pangaea_train::InitProbe`). Must be deterministic: a resumed search screens by them.
+pub trait NetworkProbe {
+    /// The features of `form` (its text as [`Expr`] prints it); the same length for every form.
+    ///
+    /// # Errors
+    ///
+    /// A message when the network cannot be built with the form.
+    fn features(&self, form: &str) -> Result<Vec<f64>, String>;
+}
+
+/// A [`NetworkProbe`] with its answers kept: a search asks for the same trained forms'
+/// features every generation.
+pub struct OwnNetwork {
+    probe: Box<dyn NetworkProbe>,
+    known: std::sync::Mutex<std::collections::HashMap<String, Vec<f64>>>,
+}
+
+impl OwnNetwork {
+    /// Wraps `probe`.
+    pub fn new(probe: Box<dyn NetworkProbe>) -> OwnNetwork {
+        OwnNetwork {
+            probe,
+            known: Default::default(),
+        }
+    }
+
+    /// The probe's features of `form`, weighted like [`network_features`].
+    ///
+    /// # Errors
+    ///
+    /// [`SearchError::Screen`] naming the form when the probe fails on it.
+    pub fn features(&self, form: &Expr) -> Result<Vec<f64>, SearchError> {
+        let text = form.to_string();
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = known.get(&text) {
+            return Ok(f.clone());
+        }
+        let f: Vec<f64> = self
+            .probe
+            .features(&text)
+            .map_err(|e| SearchError::Screen(format!("the search's network with `{text}`: {e}")))?
+            .into_iter()
+            .map(|v| NET_WEIGHT * v)
+            .collect();
+        known.insert(text, f.clone());
+        Ok(f)
+    }
+}
+
+impl std::fmt::Debug for OwnNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnNetwork").finish_non_exhaustive()
+    }
+}
+
+/// Which features the pre-screen compares forms by, besides the outputs ([`features`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FeatureSet<'a> {
+    /// The random deep MLP's ([`network_features`]).
+    pub network: bool,
+    /// The search's own network at initialisation.
+    pub own_network: Option<&'a OwnNetwork>,
+}
+
 /// A form's features for the pre-screen: [`features`], followed by the weighted
-/// [`network_features`] when `network` is set.
-pub fn describe(expr: &Expr, xs: &[f64], network: bool) -> Vec<f64> {
+/// [`network_features`] and the own network's when `set` asks for them.
+///
+/// # Errors
+///
+/// When the own network's probe fails on the form.
+pub fn describe(expr: &Expr, xs: &[f64], set: FeatureSet<'_>) -> Result<Vec<f64>, SearchError> {
     let mut f = features(expr, xs);
-    if network {
+    if set.network {
         f.extend(network_features(expr).into_iter().map(|v| NET_WEIGHT * v));
     }
-    f
+    if let Some(own) = set.own_network {
+        f.extend(own.features(expr)?);
+    }
+    Ok(f)
 }
 
 /// The mean fitness of the `k` trained forms nearest to `query` (Euclidean distance over the
@@ -268,7 +345,7 @@ pub fn replay(
     store: &Store,
     k: usize,
     skip_fraction: f64,
-    network: bool,
+    set: FeatureSet<'_>,
 ) -> Result<Replay, SearchError> {
     let xs = samples();
     let candidates = store.candidates()?;
@@ -292,8 +369,8 @@ pub fn replay(
     // Each form's features once, not once per later generation.
     let feats: Vec<Vec<f64>> = evaluated
         .iter()
-        .map(|e| describe(&e.2, &xs, network))
-        .collect();
+        .map(|e| describe(&e.2, &xs, set))
+        .collect::<Result<_, _>>()?;
     let generations = evaluated.iter().map(|e| e.0).max().unwrap_or(0);
     let mut predictions: Vec<f64> = Vec::new();
     let mut actual: Vec<f64> = Vec::new();
@@ -394,12 +471,52 @@ mod tests {
         let exp = f("exp(x)");
         assert_eq!(exp[NET_DEPTH - 1], NET_CLIP, "{exp:?}");
         let xs = samples();
-        let d = describe(&"tanh(x)".parse().unwrap(), &xs, true);
+        let tanh = "tanh(x)".parse().unwrap();
+        let with_mlp = FeatureSet {
+            network: true,
+            own_network: None,
+        };
+        let d = describe(&tanh, &xs, with_mlp).unwrap();
         assert_eq!(d.len(), 2 * SAMPLES + 2 * NET_DEPTH);
+        let d = describe(&tanh, &xs, FeatureSet::default()).unwrap();
+        assert_eq!(d.len(), 2 * SAMPLES);
+    }
+
+    /// A probe that answers the form's text length and counts its calls.
+    struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl NetworkProbe for Counting {
+        fn features(&self, form: &str) -> Result<Vec<f64>, String> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if form.contains("exp") {
+                return Err("cannot build".into());
+            }
+            Ok(vec![form.len() as f64, 1.0])
+        }
+    }
+
+    #[test]
+    fn the_own_network_features_are_weighted_kept_and_name_the_form_on_failure() {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let own = OwnNetwork::new(Box::new(Counting(calls.clone())));
+        let xs = samples();
+        let set = FeatureSet {
+            network: false,
+            own_network: Some(&own),
+        };
+        let relu: Expr = "relu(x)".parse().unwrap();
+        let d = describe(&relu, &xs, set).unwrap();
+        assert_eq!(d.len(), 2 * SAMPLES + 2);
+        assert_eq!(d[2 * SAMPLES..], [NET_WEIGHT * 7.0, NET_WEIGHT]);
+        assert_eq!(d[..2 * SAMPLES], features(&relu, &xs));
+        assert_eq!(d, describe(&relu, &xs, set).unwrap());
         assert_eq!(
-            describe(&"tanh(x)".parse().unwrap(), &xs, false).len(),
-            2 * SAMPLES
+            calls.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "asked once, kept"
         );
+        let err = describe(&"exp(x)".parse().unwrap(), &xs, set).unwrap_err();
+        assert!(err.to_string().contains("`exp(x)`: cannot build"), "{err}");
     }
 
     #[test]

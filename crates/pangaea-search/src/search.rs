@@ -72,6 +72,8 @@ pub struct Search {
     ops: Operators,
     cache: Option<Cache>,
     resumed: bool,
+    /// The pre-screen's features of the search's own network (`[screening] own_network`).
+    own_network: Option<screen::OwnNetwork>,
 }
 
 /// What the coordinator knows of an evaluation it hands out.
@@ -167,6 +169,15 @@ impl BatchObserver for Recorder<'_> {
     }
 }
 
+/// `[screening] own_network` without [`Search::with_network_probe`].
+fn no_network_probe() -> SearchError {
+    SearchError::Screen(
+        "`screening.own_network` needs the training engine's probe of the search's network, \
+         and none was given (run the search with the `pangaea` command)"
+            .into(),
+    )
+}
+
 impl Search {
     /// Starts a new search in a new store file.
     pub fn create(path: &Path, config: SearchConfig) -> Result<Search, SearchError> {
@@ -179,6 +190,7 @@ impl Search {
             ops,
             cache: None,
             resumed: false,
+            own_network: None,
         })
     }
 
@@ -194,12 +206,20 @@ impl Search {
             ops,
             cache: None,
             resumed: true,
+            own_network: None,
         })
     }
 
     /// Reuses (and fills) a cache of results shared with other searches.
     pub fn with_cache(mut self, cache: Cache) -> Search {
         self.cache = Some(cache);
+        self
+    }
+
+    /// Gives the pre-screen the training engine's statistics of the search's own network at
+    /// initialisation, which `[screening] own_network` asks for ([`screen::NetworkProbe`]).
+    pub fn with_network_probe(mut self, probe: Box<dyn screen::NetworkProbe>) -> Search {
+        self.own_network = Some(screen::OwnNetwork::new(probe));
         self
     }
 
@@ -224,6 +244,12 @@ impl Search {
         events: &mut dyn EventSink,
         options: &RunOptions,
     ) -> Result<StopReason, SearchError> {
+        if self.config.screening.enabled()
+            && self.config.screening.own_network
+            && self.own_network.is_none()
+        {
+            return Err(no_network_probe());
+        }
         let session = Instant::now();
         let elapsed_before = self.store.elapsed_seconds()?;
         let elapsed = || elapsed_before + session.elapsed().as_secs_f64();
@@ -634,21 +660,26 @@ impl Search {
             return Ok(());
         }
         let xs = screen::samples();
+        let set = screen::FeatureSet {
+            network: s.network,
+            own_network: match (s.own_network, &self.own_network) {
+                (false, _) => None,
+                (true, Some(own)) => Some(own),
+                (true, None) => return Err(no_network_probe()),
+            },
+        };
         // With rungs, what is predicted is a child's rung-0 fitness (every child has one).
         let fitness = screen::learned_fitness(&self.store, self.config.fidelity.enabled())?;
-        let history: Vec<(Vec<f64>, f64)> = self
-            .store
-            .candidates()?
-            .iter()
-            .filter(|c| c.state == CandidateState::Evaluated)
-            .filter_map(|c| {
-                let form = Expr::parse(&c.expr).ok()?;
-                Some((
-                    screen::describe(&form, &xs, s.network),
-                    *fitness.get(&c.id)?,
-                ))
-            })
-            .collect();
+        let mut history: Vec<(Vec<f64>, f64)> = Vec::new();
+        for c in self.store.candidates()? {
+            if c.state != CandidateState::Evaluated {
+                continue;
+            }
+            let (Ok(form), Some(&f)) = (Expr::parse(&c.expr), fitness.get(&c.id)) else {
+                continue;
+            };
+            history.push((screen::describe(&form, &xs, set)?, f));
+        }
         if history.len() < s.min_history {
             return Ok(());
         }
@@ -657,7 +688,7 @@ impl Search {
             if c.state != CandidateState::Pending {
                 continue;
             }
-            let features = screen::describe(&c.form, &xs, s.network);
+            let features = screen::describe(&c.form, &xs, set)?;
             if let Some(p) = screen::predict(&history, &features, s.k) {
                 c.predicted = Some(p);
                 predicted.push((p, i));

@@ -399,7 +399,7 @@ fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
         .run(&mut executor, &mut NoEvents, &RunOptions::default())
         .unwrap();
     let store = Store::open_read_only(&path).unwrap();
-    let replay = pangaea_search::screen::replay(&store, 3, 0.25, false).unwrap();
+    let replay = pangaea_search::screen::replay(&store, 3, 0.25, Default::default()).unwrap();
     assert!(replay.predicted >= 30, "{replay:?}");
     let rho = replay.spearman.unwrap();
     assert!(rho > 0.5, "Spearman {rho}: {replay:?}");
@@ -409,7 +409,7 @@ fn the_screen_predicts_the_fake_fitness_from_earlier_generations() {
     );
     assert!(replay.seconds_skipped > 0.0 && replay.seconds_skipped < replay.seconds_total);
     // Skipping fewer never skips more.
-    let none = pangaea_search::screen::replay(&store, 3, 0.0, false).unwrap();
+    let none = pangaea_search::screen::replay(&store, 3, 0.0, Default::default()).unwrap();
     assert_eq!(none.skipped, 0);
     assert_eq!(none.spearman, replay.spearman);
 }
@@ -426,6 +426,7 @@ fn screening_config() -> SearchConfig {
         k: 3,
         min_history: 10,
         network: false,
+        own_network: false,
     };
     c
 }
@@ -538,4 +539,76 @@ fn a_screening_search_resumed_after_interruptions_reaches_the_same_result() {
             "stopped every {k} evaluations"
         );
     }
+}
+
+/// A probe of "the search's network" for the tests: `scale` × the form's text length, and a
+/// count of the forms it was asked about.
+struct LengthProbe {
+    scale: f64,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl pangaea_search::screen::NetworkProbe for LengthProbe {
+    fn features(&self, form: &str) -> Result<Vec<f64>, String> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(vec![self.scale * form.len() as f64, 1.0])
+    }
+}
+
+/// The stored predictions of a screening search, in candidate order.
+fn predictions(path: &Path) -> Vec<Option<u64>> {
+    let store = Store::open_read_only(path).unwrap();
+    let candidates = store.candidates().unwrap();
+    candidates
+        .iter()
+        .map(|c| c.predicted.map(f64::to_bits))
+        .collect()
+}
+
+#[test]
+fn the_own_network_features_come_from_the_probe_and_steer_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut own = screening_config();
+    own.screening.own_network = true;
+    // Without a probe the search refuses to start, and trains nothing.
+    let refused = dir.path().join("refused.db");
+    let mut search = Search::create(&refused, own.clone()).unwrap();
+    let mut ex = InProcessExecutor::new(1, fake_result);
+    let err = search
+        .run(&mut ex, &mut NoEvents, &RunOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, SearchError::Screen(_)), "{err}");
+    assert!(err.to_string().contains("screening.own_network"), "{err}");
+    assert!(Store::open_read_only(&refused)
+        .unwrap()
+        .evaluations()
+        .unwrap()
+        .is_empty());
+
+    let with = |name: &str, scale: f64| {
+        let path = dir.path().join(name);
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let probe = LengthProbe {
+            scale,
+            calls: calls.clone(),
+        };
+        let mut search = Search::create(&path, own.clone())
+            .unwrap()
+            .with_network_probe(Box::new(probe));
+        let mut ex = InProcessExecutor::new(2, fake_result);
+        search
+            .run(&mut ex, &mut NoEvents, &RunOptions::default())
+            .unwrap();
+        (path, calls.load(std::sync::atomic::Ordering::SeqCst))
+    };
+    let reference = dir.path().join("outputs-only.db");
+    run(&reference, screening_config(), 2, None);
+    // Features that are the same for every form change no distance: the same search.
+    let (flat, asked) = with("flat.db", 0.0);
+    assert!(asked > 10, "the probe was asked about {asked} forms");
+    assert_eq!(summary(&flat), summary(&reference));
+    assert_eq!(predictions(&flat), predictions(&reference));
+    // Features that dominate the distance choose other neighbours.
+    let (steered, _) = with("steered.db", 1e3);
+    assert_ne!(predictions(&steered), predictions(&reference));
 }

@@ -23,13 +23,16 @@ pub const TINY_TRAINING: [&str; 12] = [
     "32",
 ];
 
+/// (form, state, parent, fitness bits, the pre-screen's prediction bits) of one candidate.
+pub type CandidateSummary = (String, String, Option<i64>, Option<u64>, Option<u64>);
+
 /// What must be equal between equivalent searches: every candidate (form, state, parent,
-/// fitness bits) in order, every evaluation (candidate, version, rung, run, fitness bits) in
+/// fitness bits, the pre-screen's prediction bits) in order, every evaluation (candidate, version, rung, run, fitness bits) in
 /// order, and the final population (candidate, fitness bits).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// (form, state, parent, fitness bits) per candidate.
-    pub candidates: Vec<(String, String, Option<i64>, Option<u64>)>,
+    /// (form, state, parent, fitness bits, prediction bits) per candidate.
+    pub candidates: Vec<CandidateSummary>,
     /// (candidate, version, rung, run, fitness bits) per evaluation.
     pub evaluations: Vec<(i64, usize, usize, usize, Option<u64>)>,
     /// (candidate, fitness bits) per member of the final population.
@@ -49,6 +52,7 @@ pub fn summary(path: &Path) -> Summary {
                 c.state.name().to_owned(),
                 c.parent,
                 c.fitness.map(f64::to_bits),
+                c.predicted.map(f64::to_bits),
             )
         })
         .collect();

@@ -1,5 +1,6 @@
 //! One activation site of a network: whatever the [`ActivationSpec`] says runs there.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use burn::module::{Module, Param, ParamId};
@@ -62,11 +63,14 @@ pub enum ActivationKind {
 }
 
 /// What every site needs at forward time besides its input: the network-wide parameters under
-/// [`Granularity::Shared`].
+/// [`Granularity::Shared`], and where to record its output when asked
+/// ([`crate::Net::forward_recording`]).
 #[derive(Debug, Clone, Default)]
 pub struct ActivationContext {
     /// The shared `[1, n_params]` parameters, when the network has them.
     pub shared: Option<Tensor<2>>,
+    /// When set, every site appends its output here, in forward order.
+    pub record: Option<RefCell<Vec<Tensor<4>>>>,
 }
 
 /// One activation site: its name and what runs there.
@@ -93,14 +97,18 @@ impl Activation {
     ///
     /// - `x`: `[batch, channels, height, width]`, output the same.
     pub fn forward(&self, x: Tensor<4>, ctx: &ActivationContext) -> Tensor<4> {
-        match &self.kind {
+        let y = match &self.kind {
             ActivationKind::Expr(a) => a.forward(x, ctx.shared.as_ref()),
             ActivationKind::Fixed(a) => a.forward(x),
             ActivationKind::Prelu(a) => a.forward(x),
             ActivationKind::SwishBeta(a) => a.forward(x),
             ActivationKind::Pau(a) => a.forward(x),
             ActivationKind::Apl(a) => a.forward(x),
+        };
+        if let Some(record) = &ctx.record {
+            record.borrow_mut().push(y.clone());
         }
+        y
     }
 
     /// The site's learned parameters (`shared`: the network's shared tensor, if any).
