@@ -307,15 +307,10 @@ fn erfc_tail(a: f32) -> f32 {
     exp(-z * z - 0.5625) * exp((z - a) * (z + a) + r / big_s) / a
 }
 
-/// erf x. Within 2 ulp.
+/// The value of the s_erff.c region |x| = `a` falls in (below 0.84375, below 1.25, beyond),
+/// each region already evaluated, so the choice is a blend, not a branch; NaN passes through.
 #[inline(always)]
-pub(crate) fn erf(x: f32) -> f32 {
-    let a = x.abs();
-    let small = x + erf_small_excess(x);
-    let middle = (ERX + erf_middle(a)).copysign(x);
-    // erfc(a) is below half an ulp of 1 past a = 4: erf rounds to ±1, and the tail is not
-    // evaluated where it could overflow or be NaN (a = ∞).
-    let tail = (1.0 - erfc_tail(a.clamp(1.25, 4.0))).copysign(x);
+fn by_region(x: f32, a: f32, small: f32, middle: f32, tail: f32) -> f32 {
     let v = if a < 0.843_75 {
         small
     } else if a < 1.25 {
@@ -328,6 +323,18 @@ pub(crate) fn erf(x: f32) -> f32 {
     } else {
         v
     }
+}
+
+/// erf x. Within 2 ulp.
+#[inline(always)]
+pub(crate) fn erf(x: f32) -> f32 {
+    let a = x.abs();
+    let small = x + erf_small_excess(x);
+    let middle = (ERX + erf_middle(a)).copysign(x);
+    // erfc(a) is below half an ulp of 1 past a = 4: erf rounds to ±1, and the tail is not
+    // evaluated where it could overflow or be NaN (a = ∞).
+    let tail = (1.0 - erfc_tail(a.clamp(1.25, 4.0))).copysign(x);
+    by_region(x, a, small, middle, tail)
 }
 
 /// erfc x = 1 − erf x, accurate where it is small (large x). Within 3 ulp.
@@ -351,18 +358,7 @@ pub(crate) fn erfc(x: f32) -> f32 {
     // Past a = 10.06 erfc(a) underflows to 0 (and 2 − it is 2); the clamp keeps a = ∞ finite.
     let t = erfc_tail(a.clamp(1.25, 11.0));
     let tail = if x > 0.0 { t } else { 2.0 - t };
-    let v = if a < 0.843_75 {
-        small
-    } else if a < 1.25 {
-        middle
-    } else {
-        tail
-    };
-    if x.is_nan() {
-        x
-    } else {
-        v
-    }
+    by_region(x, a, small, middle, tail)
 }
 
 #[cfg(test)]
