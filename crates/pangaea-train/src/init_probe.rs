@@ -15,13 +15,16 @@
 //!
 //! Each is clipped to ±[`CLIP`] (NaN and +∞ count as `CLIP`, a zero spread as −`CLIP`). Always
 //! computed on `flex` (pure Rust, in every build, deterministic), so every build and every
-//! resumed search gets the same features for the same form.
+//! resumed search gets the same features for the same form. The weights are drawn once, in
+//! [`InitProbe::new`], and copied into every form's network: the device's random generator
+//! belongs to the whole process, so drawing them again per form would make the features depend
+//! on whatever else draws from it meanwhile.
 
 use std::collections::HashSet;
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use pangaea_nn::{ActivationSpec, NetConfig};
 use pangaea_wire::{DeviceSpec, EvalRequest};
 
@@ -38,7 +41,9 @@ pub struct InitProbe {
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     device: Device,
-    seed: u64,
+    /// Every float parameter that is not an activation parameter (weights, biases, batch-norm
+    /// scales, shifts and running statistics), in module order, drawn with the request's seed.
+    weights: Vec<TensorData>,
 }
 
 impl InitProbe {
@@ -68,19 +73,28 @@ impl InitProbe {
             .next()
             .ok_or("the training set has no full batch")?;
         let (images, labels) = batch_tensors(batch, &device);
+        let config = NetConfig {
+            arch: request.architecture,
+            in_channels: data.channels,
+            image_size: data.height,
+            num_classes: data.num_classes,
+            activation: ActivationSpec::parse("relu").expect("a baseline"),
+            granularity: request.granularity,
+        };
+        device.seed(request.seed);
+        let net = config.try_init(&device).map_err(|e| e.to_string())?;
+        let mut weights = Weights {
+            skip: net.activation_param_ids(),
+            values: Vec::new(),
+            mismatch: None,
+        };
+        net.visit(&mut weights);
         Ok(InitProbe {
-            config: NetConfig {
-                arch: request.architecture,
-                in_channels: data.channels,
-                image_size: data.height,
-                num_classes: data.num_classes,
-                activation: ActivationSpec::parse("relu").expect("a baseline"),
-                granularity: request.granularity,
-            },
+            config,
             images,
             labels,
             device,
-            seed: request.seed,
+            weights: weights.values,
         })
     }
 
@@ -93,10 +107,22 @@ impl InitProbe {
     pub fn features(&self, activation: &str) -> Result<Vec<f64>, String> {
         let mut config = self.config.clone();
         config.activation = ActivationSpec::parse(activation).map_err(|e| e.to_string())?;
-        // The device's generator is the process's: seeding it here gives the same weights for
-        // every form (and the same as a run with this seed).
-        self.device.seed(self.seed);
         let net = config.try_init(&self.device).map_err(|e| e.to_string())?;
+        // The weights drawn in `new`, not these: the same for every form.
+        let mut weights = Weights {
+            skip: net.activation_param_ids(),
+            values: self.weights.clone(),
+            mismatch: None,
+        };
+        weights.values.reverse();
+        let net = net.map(&mut weights);
+        if let Some(m) = weights.mismatch.or_else(|| {
+            (!weights.values.is_empty()).then(|| "more weights than the network has".into())
+        }) {
+            return Err(format!(
+                "the network with `{activation}` has other weights: {m}"
+            ));
+        }
         let (logits, outputs) = net.forward_recording(self.images.clone());
         let mut out: Vec<f64> = outputs.into_iter().map(log_rms).collect();
         let loss = cross_entropy(logits, self.labels.clone());
@@ -142,6 +168,49 @@ fn clip(v: f64) -> f64 {
     }
 }
 
+/// The non-activation float parameters of a network in module order: read by visiting
+/// (`values` filled), written by mapping (`values` reversed, popped in order; a missing one or a
+/// shape that differs is recorded in `mismatch` and the parameter left as it is).
+struct Weights {
+    skip: HashSet<ParamId>,
+    values: Vec<TensorData>,
+    mismatch: Option<String>,
+}
+
+impl ModuleVisitor for Weights {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if !self.skip.contains(&param.id) {
+            self.values.push(param.val().into_data());
+        }
+    }
+}
+
+impl ModuleMapper for Weights {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if self.skip.contains(&param.id) || self.mismatch.is_some() {
+            return param;
+        }
+        match self.values.pop() {
+            Some(data) if *data.shape() == param.shape() => param.map(|t| {
+                let device = t.device();
+                Tensor::from_data(data, &device).require_grad()
+            }),
+            Some(data) => {
+                self.mismatch = Some(format!(
+                    "shape {:?} where {:?} was drawn",
+                    param.shape(),
+                    data.shape()
+                ));
+                param
+            }
+            None => {
+                self.mismatch = Some("fewer weights than the network has".into());
+                param
+            }
+        }
+    }
+}
+
 /// Reads log10 RMS of the gradient of every weight of rank ≥ 2 that is not an activation
 /// parameter, in module order (a missing gradient counts as a zero one).
 struct WeightGradients<'g> {
@@ -165,6 +234,7 @@ impl ModuleVisitor for WeightGradients<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Distribution;
     use pangaea_wire::{Arch, DatasetSpec};
 
     fn request() -> EvalRequest {
@@ -187,6 +257,26 @@ mod tests {
         // tiny: 4 sites, 4 convolution kernels and the classifier, the loss.
         assert_eq!(relu.len(), 4 + 5 + 1, "{relu:?}");
         assert_eq!(relu, probe.features("relu").unwrap(), "deterministic");
+        // Another thread drawing from the process's generator all the while (as other tests
+        // and a training run in the same process do) changes nothing.
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                // Stopped before anything below can panic, so the scope always ends.
+                let flex = pangaea_nn::device::resolve(DeviceSpec::Flex)
+                    .unwrap()
+                    .device;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    flex.seed(99);
+                    let _ = Tensor::<2>::random([64, 64], Distribution::Default, &flex);
+                }
+            });
+            let again: Vec<_> = (0..5).map(|_| probe.features("relu")).collect();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            for f in again {
+                assert_eq!(relu, f.unwrap(), "while another thread draws");
+            }
+        });
         assert_eq!(
             relu,
             probe.features("max(x, 0)").unwrap(),
