@@ -83,18 +83,17 @@ impl InitProbe {
         };
         device.seed(request.seed);
         let net = config.try_init(&device).map_err(|e| e.to_string())?;
-        let mut weights = Weights {
+        let mut drawn = DrawnWeights {
             skip: net.activation_param_ids(),
             values: Vec::new(),
-            mismatch: None,
         };
-        net.visit(&mut weights);
+        net.visit(&mut drawn);
         Ok(InitProbe {
             config,
             images,
             labels,
             device,
-            weights: weights.values,
+            weights: drawn.values,
         })
     }
 
@@ -108,17 +107,19 @@ impl InitProbe {
         let mut config = self.config.clone();
         config.activation = ActivationSpec::parse(activation).map_err(|e| e.to_string())?;
         let net = config.try_init(&self.device).map_err(|e| e.to_string())?;
+        let skip = net.activation_param_ids();
         // The weights drawn in `new`, not these: the same for every form.
-        let mut weights = Weights {
-            skip: net.activation_param_ids(),
-            values: self.weights.clone(),
+        let mut copy = CopyWeights {
+            skip: &skip,
+            values: &self.weights,
+            next: 0,
             mismatch: None,
         };
-        weights.values.reverse();
-        let net = net.map(&mut weights);
-        if let Some(m) = weights.mismatch.or_else(|| {
-            (!weights.values.is_empty()).then(|| "more weights than the network has".into())
-        }) {
+        let net = net.map(&mut copy);
+        if copy.next < self.weights.len() && copy.mismatch.is_none() {
+            copy.mismatch = Some("fewer weights than were drawn".into());
+        }
+        if let Some(m) = copy.mismatch {
             return Err(format!(
                 "the network with `{activation}` has other weights: {m}"
             ));
@@ -129,7 +130,7 @@ impl InitProbe {
         let loss_value = f64::from(loss.clone().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         let mut reader = WeightGradients {
-            skip: net.activation_param_ids(),
+            skip,
             grads: &grads,
             out: Vec::new(),
         };
@@ -168,16 +169,13 @@ fn clip(v: f64) -> f64 {
     }
 }
 
-/// The non-activation float parameters of a network in module order: read by visiting
-/// (`values` filled), written by mapping (`values` reversed, popped in order; a missing one or a
-/// shape that differs is recorded in `mismatch` and the parameter left as it is).
-struct Weights {
+/// Reads the float parameters that are not activation parameters, in module order.
+struct DrawnWeights {
     skip: HashSet<ParamId>,
     values: Vec<TensorData>,
-    mismatch: Option<String>,
 }
 
-impl ModuleVisitor for Weights {
+impl ModuleVisitor for DrawnWeights {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if !self.skip.contains(&param.id) {
             self.values.push(param.val().into_data());
@@ -185,29 +183,34 @@ impl ModuleVisitor for Weights {
     }
 }
 
-impl ModuleMapper for Weights {
+/// Writes [`DrawnWeights`]' values back in the same order; a missing one or a shape that
+/// differs is recorded in `mismatch`, and the parameter is left as it is.
+struct CopyWeights<'a> {
+    skip: &'a HashSet<ParamId>,
+    values: &'a [TensorData],
+    next: usize,
+    mismatch: Option<String>,
+}
+
+impl ModuleMapper for CopyWeights<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         if self.skip.contains(&param.id) || self.mismatch.is_some() {
             return param;
         }
-        match self.values.pop() {
-            Some(data) if *data.shape() == param.shape() => param.map(|t| {
-                let device = t.device();
-                Tensor::from_data(data, &device).require_grad()
-            }),
-            Some(data) => {
-                self.mismatch = Some(format!(
-                    "shape {:?} where {:?} was drawn",
-                    param.shape(),
-                    data.shape()
-                ));
-                param
-            }
-            None => {
-                self.mismatch = Some("fewer weights than the network has".into());
-                param
-            }
+        let Some(data) = self.values.get(self.next) else {
+            self.mismatch = Some("more weights than were drawn".into());
+            return param;
+        };
+        self.next += 1;
+        if *data.shape() != param.shape() {
+            self.mismatch = Some(format!(
+                "shape {:?} where {:?} was drawn",
+                param.shape(),
+                data.shape()
+            ));
+            return param;
         }
+        param.map(|t| Tensor::from_data(data.clone(), &t.device()).require_grad())
     }
 }
 
