@@ -30,15 +30,20 @@ fn round(x: f32) -> f32 {
 }
 
 /// 2ⁿ as two factors, each a normal number for n in [−252, 254]: `a · s1 · s2` stays right where
-/// 2ⁿ alone would overflow or be subnormal.
+/// 2ⁿ alone would overflow or be subnormal. `n` is an integer-valued `f32` (from [`round`]), or
+/// NaN (then the factors are meaningless and the caller returns NaN).
+///
+/// The integer is read from the bits of n + 1.5·2²³, whose mantissa holds it (integer
+/// arithmetic, which vectorizes): `n as i32` saturates, and that compiled to a scalar
+/// conversion, two compares and two conditional moves per lane — 40 % of `exp`'s time.
 #[inline(always)]
 fn pow2_split(n: f32) -> (f32, f32) {
-    let ni = n as i32;
+    let ni = (n + ROUND).to_bits().wrapping_sub(ROUND.to_bits()) as i32;
     let n1 = ni >> 1;
-    let n2 = ni - n1;
+    let n2 = ni.wrapping_sub(n1);
     (
-        f32::from_bits(((n1 + 127) as u32) << 23),
-        f32::from_bits(((n2 + 127) as u32) << 23),
+        f32::from_bits((n1.wrapping_add(127) as u32) << 23),
+        f32::from_bits((n2.wrapping_add(127) as u32) << 23),
     )
 }
 
