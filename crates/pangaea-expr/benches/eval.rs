@@ -1,5 +1,7 @@
-//! Throughput of `Program::eval_into`: value + dy/dx + dy/dθ for every parameter, on 1 M inputs,
-//! for the 5-node parametric expression `alpha * x * sigmoid(beta * abs(x))`, in f32 and f64.
+//! Throughput of `Program::eval_into` (value + dy/dx + dy/dθ for every parameter in forward mode,
+//! and the value alone) and of `Program::backprop_into` (a training step's backward pass:
+//! dL/dx and the dL/dθ sums in reverse mode), on 1 M inputs, for the 5-node parametric
+//! expression `alpha * x * sigmoid(beta * abs(x))`, in f32 and f64.
 //! Single-threaded, so elements/s is per core.
 //!
 //! The `operator_f32` group measures each operator alone (`op(x)`, `a op x`), value and dy/dx
@@ -41,6 +43,23 @@ fn bench_precision<F: Float>(c: &mut Criterion, label: &str) {
                 },
                 &mut scratch,
             )
+        })
+    });
+    let grad: Vec<F> = (0..N)
+        .map(|i| F::from_f64(((i * 37 % 17) as f64 - 8.0) / 5.0))
+        .collect();
+    group.bench_function("backprop (reverse mode: dL/dx and dL/dθ sums)", |b| {
+        b.iter(|| {
+            let mut sums = [0.0; 3];
+            program.backprop_into(
+                &x,
+                params,
+                &grad,
+                Some(&mut dx),
+                Some(&mut sums),
+                &mut scratch,
+            );
+            sums
         })
     });
     group.bench_function("value_only", |b| {

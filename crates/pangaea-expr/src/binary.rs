@@ -19,6 +19,15 @@ macro_rules! map2 {
     };
 }
 
+/// `y[i] = f(a[i], b[i])` over the slices, values only (the partial derivatives are dead code).
+macro_rules! map2_value {
+    ($a:ident, $b:ident, $y:ident, $f:path) => {
+        for i in 0..$a.len() {
+            $y[i] = $f($a[i], $b[i]).0;
+        }
+    };
+}
+
 macro_rules! binary_ops {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $f:ident; )*) => {
         /// A binary operator. The discriminant is the operator's stable code.
@@ -55,6 +64,16 @@ macro_rules! binary_ops {
                 let (b, y, da, db) = (&b[..n], &mut y[..n], &mut da[..n], &mut db[..n]);
                 match self {
                     $(Binary::$variant => map2!(a, b, y, da, db, $f),)*
+                }
+            }
+
+            /// Applies the operator elementwise, values only: `y[i] = f(a[i], b[i])`.
+            #[inline(always)]
+            pub fn value_slice<F: Float>(self, a: &[F], b: &[F], y: &mut [F]) {
+                let n = a.len();
+                let (b, y) = (&b[..n], &mut y[..n]);
+                match self {
+                    $(Binary::$variant => map2_value!(a, b, y, $f),)*
                 }
             }
         }

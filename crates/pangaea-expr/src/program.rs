@@ -49,7 +49,19 @@ pub struct Scratch<F> {
     tans: Vec<F>,
     da: Vec<F>,
     db: Vec<F>,
+    /// Reverse mode: each node's partial derivatives with respect to its first and second
+    /// argument, its value before its parameter scales it, and its adjoint.
+    partial_a: Vec<F>,
+    partial_b: Vec<F>,
+    raw: Vec<F>,
+    adj: Vec<F>,
+    /// Reverse mode: the nodes the adjoint reaches, and those whose adjoint is written.
+    live: Vec<bool>,
+    written: Vec<bool>,
 }
+
+/// Elements summed in the working precision before a parameter's gradient sum goes on in f64.
+const SUM_BLOCK: usize = 64;
 
 /// Where [`Program::eval_into`] writes: each output is optional, and all given slices must be
 /// as long as the input.
@@ -202,6 +214,234 @@ impl Program {
         }
     }
 
+    /// The vector–Jacobian product, by reverse-mode differentiation: for an upstream gradient
+    /// `grad` (dL/dy per input), writes `dx[i] = grad[i]·dy/dx(x[i])` and adds
+    /// `Σᵢ grad[i]·dy/dθ(x[i])` to `dparams[θ.index()]` for every parameter the expression uses.
+    ///
+    /// This is what a training step's backward pass needs, and it costs one sweep over the nodes
+    /// for the values and local derivatives and one back down for the adjoints — against one
+    /// tangent sweep per direction (x and each parameter) for [`Program::eval_into`]. Sums run
+    /// in the working precision over blocks of 64 elements and in f64 across blocks, in a fixed
+    /// order, so the result does not depend on how a caller splits a long input (at chunk
+    /// boundaries of [`CHUNK`]).
+    ///
+    /// # Panics
+    /// If `grad` or `dx` is shorter than `x` (a programmer error).
+    pub fn backprop_into<F: Float>(
+        &self,
+        x: &[F],
+        params: [F; MAX_PARAMS],
+        grad: &[F],
+        mut dx: Option<&mut [F]>,
+        mut dparams: Option<&mut [f64; MAX_PARAMS]>,
+        scratch: &mut Scratch<F>,
+    ) {
+        let n = x.len();
+        assert!(
+            grad.len() >= n,
+            "grad has {} elements, input has {n}",
+            grad.len()
+        );
+        if let Some(d) = dx.as_deref() {
+            assert!(d.len() >= n, "dx has {} elements, input has {n}", d.len());
+        }
+        let mut wanted = 0u8;
+        if dx.is_some() {
+            wanted |= 1;
+        }
+        if dparams.is_some() {
+            wanted |= !1;
+        }
+        let nn = self.nodes.len();
+        for buf in [
+            &mut scratch.vals,
+            &mut scratch.partial_a,
+            &mut scratch.partial_b,
+            &mut scratch.raw,
+            &mut scratch.adj,
+        ] {
+            buf.resize(nn * CHUNK, F::ZERO);
+        }
+        self.mark_live(wanted, &mut scratch.live);
+        scratch.written.resize(nn, false);
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            let range = start..start + len;
+            let sums = backprop_chunk(
+                self,
+                &x[range.clone()],
+                &params,
+                &grad[range.clone()],
+                dx.as_deref_mut().map(|d| &mut d[range.clone()]),
+                dparams.is_some(),
+                scratch,
+            );
+            if let Some(dp) = dparams.as_deref_mut() {
+                for (acc, s) in dp.iter_mut().zip(sums) {
+                    *acc += s;
+                }
+            }
+            start += len;
+        }
+    }
+
+    /// Which nodes the adjoint reaches for the directions `wanted` (bit 0 = x, bit 1 + slot =
+    /// parameter): the root if it depends on one of them, and below a reached node each child
+    /// that does (nothing below a constant operator).
+    fn mark_live(&self, wanted: u8, live: &mut Vec<bool>) {
+        let nn = self.nodes.len();
+        live.clear();
+        live.resize(nn, false);
+        live[nn - 1] = self.masks[nn - 1] & wanted != 0;
+        for i in (0..nn).rev() {
+            if !live[i] {
+                continue;
+            }
+            match self.nodes[i].op {
+                Op::X => {}
+                Op::Unary(u, _) if u.is_constant() => {}
+                Op::Unary(_, c) => live[c] |= self.masks[c] & wanted != 0,
+                Op::Binary(_, l, r) => {
+                    live[l] |= self.masks[l] & wanted != 0;
+                    live[r] |= self.masks[r] & wanted != 0;
+                }
+            }
+        }
+    }
+
+    /// Reverse mode over one chunk: values and local partial derivatives going up, adjoints
+    /// coming down. Returns the chunk's dL/dθ sums by slot.
+    #[inline(always)]
+    fn backprop_chunk_generic<F: Float>(
+        &self,
+        x: &[F],
+        params: &[F; MAX_PARAMS],
+        grad: &[F],
+        mut dx: Option<&mut [F]>,
+        want_dparams: bool,
+        s: &mut Scratch<F>,
+    ) -> [f64; MAX_PARAMS] {
+        let len = x.len();
+        let nn = self.nodes.len();
+        let Scratch {
+            vals,
+            partial_a,
+            partial_b,
+            raw,
+            adj,
+            live,
+            written,
+            ..
+        } = s;
+        // Up: every node's value; where the adjoint will pass, its partial derivatives, and
+        // under a parameter the value before scaling (d(θ·v)/dθ = v).
+        for (i, node) in self.nodes.iter().enumerate() {
+            let (vals_before, vals_rest) = vals.split_at_mut(i * CHUNK);
+            let val = &mut vals_rest[..len];
+            let pa = &mut partial_a[i * CHUNK..][..len];
+            let pb = &mut partial_b[i * CHUNK..][..len];
+            match node.op {
+                Op::X => {
+                    if let Some(p) = node.param {
+                        let scale = params[p.index()];
+                        for j in 0..len {
+                            val[j] = x[j] * scale;
+                        }
+                    }
+                    continue;
+                }
+                Op::Unary(u, c) => {
+                    let cval = self.value_of(c, x, vals_before);
+                    if live[i] {
+                        apply_unary(u, cval, val, pa);
+                    } else {
+                        u.value_slice(cval, val);
+                    }
+                }
+                Op::Binary(b, l, r) => {
+                    let (lval, rval) = (
+                        self.value_of(l, x, vals_before),
+                        self.value_of(r, x, vals_before),
+                    );
+                    if live[i] {
+                        apply_binary(b, lval, rval, val, pa, pb);
+                    } else {
+                        b.value_slice(lval, rval, val);
+                    }
+                }
+            }
+            if let Some(p) = node.param {
+                if live[i] && want_dparams {
+                    raw[i * CHUNK..][..len].copy_from_slice(val);
+                }
+                let scale = params[p.index()];
+                for v in val.iter_mut() {
+                    *v = *v * scale;
+                }
+            }
+        }
+        // Down: adj(root) = grad; a node hands adj·∂node/∂child to each child it reaches.
+        let mut sums = [0f64; MAX_PARAMS];
+        let mut dx_written = false;
+        written.fill(false);
+        if live[nn - 1] {
+            adj[(nn - 1) * CHUNK..][..len].copy_from_slice(grad);
+        }
+        for i in (0..nn).rev() {
+            if !live[i] {
+                continue;
+            }
+            let node = self.nodes[i];
+            let (adj_before, adj_rest) = adj.split_at_mut(i * CHUNK);
+            let a = &mut adj_rest[..len];
+            if let Some(p) = node.param {
+                if want_dparams {
+                    let v = if node.op == Op::X {
+                        x
+                    } else {
+                        &raw[i * CHUNK..][..len]
+                    };
+                    sums[p.index()] += dot(a, v);
+                }
+                let scale = params[p.index()];
+                for v in a.iter_mut() {
+                    *v = *v * scale;
+                }
+            }
+            let a = &*a;
+            match node.op {
+                Op::X => {
+                    if let Some(d) = dx.as_deref_mut() {
+                        accumulate(d, a, None, dx_written);
+                        dx_written = true;
+                    }
+                }
+                Op::Unary(u, _) if u.is_constant() => {}
+                Op::Unary(_, c) => {
+                    if live[c] {
+                        let into = &mut adj_before[c * CHUNK..][..len];
+                        accumulate(into, a, Some(&partial_a[i * CHUNK..][..len]), written[c]);
+                        written[c] = true;
+                    }
+                }
+                Op::Binary(_, l, r) => {
+                    for (c, partial) in [(l, &partial_a), (r, &partial_b)] {
+                        if live[c] {
+                            let into = &mut adj_before[c * CHUNK..][..len];
+                            accumulate(into, a, Some(&partial[i * CHUNK..][..len]), written[c]);
+                            written[c] = true;
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some(d), false) = (dx, dx_written) {
+            d.fill(F::ZERO);
+        }
+        sums
+    }
+
     /// The value of node `i` over the chunk: the input itself for a plain `x` leaf (never
     /// copied), else the node's buffer.
     #[inline(always)]
@@ -268,6 +508,9 @@ impl Program {
                     }
                     continue;
                 }
+                Op::Unary(u, c) if mask == 0 => {
+                    u.value_slice(self.value_of(c, x, vals_before), val);
+                }
                 Op::Unary(u, c) => {
                     let cval = self.value_of(c, x, vals_before);
                     let d = &mut s.da[..len];
@@ -292,6 +535,10 @@ impl Program {
                             }
                         }
                     }
+                }
+                Op::Binary(b, l, r) if mask == 0 => {
+                    let lval = self.value_of(l, x, vals_before);
+                    b.value_slice(lval, self.value_of(r, x, vals_before), val);
                 }
                 Op::Binary(b, l, r) => {
                     let lval = self.value_of(l, x, vals_before);
@@ -359,6 +606,74 @@ fn run_chunk<F: Float>(
 ) {
     program.run_chunk_generic(x, params, wanted, scratch);
 }
+
+/// Reverse mode over one chunk, multiversioned like [`run_chunk`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn backprop_chunk<F: Float>(
+    program: &Program,
+    x: &[F],
+    params: &[F; MAX_PARAMS],
+    grad: &[F],
+    dx: Option<&mut [F]>,
+    want_dparams: bool,
+    scratch: &mut Scratch<F>,
+) -> [f64; MAX_PARAMS] {
+    program.backprop_chunk_generic(x, params, grad, dx, want_dparams, scratch)
+}
+
+/// `into = a·partial` (or `a` where there is no partial), or `into += …` when `into` already
+/// holds another path's contribution.
+#[inline(always)]
+fn accumulate<F: Float>(into: &mut [F], a: &[F], partial: Option<&[F]>, add: bool) {
+    let len = into.len();
+    let a = &a[..len];
+    match (partial, add) {
+        (Some(p), false) => {
+            let p = &p[..len];
+            for j in 0..len {
+                into[j] = a[j] * p[j];
+            }
+        }
+        (Some(p), true) => {
+            let p = &p[..len];
+            for j in 0..len {
+                into[j] = into[j] + a[j] * p[j];
+            }
+        }
+        (None, false) => into.copy_from_slice(a),
+        (None, true) => {
+            for j in 0..len {
+                into[j] = into[j] + a[j];
+            }
+        }
+    }
+}
+
+/// Σ a·b: in the working precision over blocks of [`SUM_BLOCK`], each summed in [`LANES`]
+/// interleaved partial sums (independent additions, which the compiler turns into one vector
+/// register), then in f64 across lanes and blocks, always in the same order.
+#[inline(always)]
+fn dot<F: Float>(a: &[F], b: &[F]) -> f64 {
+    let mut total = 0f64;
+    for (a, b) in a.chunks(SUM_BLOCK).zip(b.chunks(SUM_BLOCK)) {
+        let mut lanes = [F::ZERO; LANES];
+        let (a_whole, a_tail) = a.split_at(a.len() / LANES * LANES);
+        let (b_whole, b_tail) = b.split_at(a_whole.len());
+        for (a, b) in a_whole.chunks_exact(LANES).zip(b_whole.chunks_exact(LANES)) {
+            for k in 0..LANES {
+                lanes[k] = lanes[k] + a[k] * b[k];
+            }
+        }
+        for (k, (&a, &b)) in a_tail.iter().zip(b_tail).enumerate() {
+            lanes[k] = lanes[k] + a * b;
+        }
+        total += lanes.iter().map(|v| v.to_f64()).sum::<f64>();
+    }
+    total
+}
+
+/// Partial sums of [`dot`]: one 256-bit vector of f32.
+const LANES: usize = 8;
 
 /// A node's tangent in one direction over a chunk.
 enum Tangent<'a, F> {

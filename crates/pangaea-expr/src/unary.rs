@@ -35,6 +35,16 @@ macro_rules! map_slice {
     };
 }
 
+/// `y[i] = f(x[i])` over the slices: the value alone, the derivative never computed (the kernel
+/// is inlined, so its derivative half is dead code).
+macro_rules! map_value {
+    ($x:ident, $y:ident, $f:path) => {
+        for i in 0..$x.len() {
+            $y[i] = $f($x[i]).0;
+        }
+    };
+}
+
 macro_rules! unary_ops {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $core:literal, $f:ident; )*) => {
         /// A unary operator. The discriminant is the operator's stable code.
@@ -80,6 +90,16 @@ macro_rules! unary_ops {
                 let (y, dy) = (&mut y[..n], &mut dy[..n]);
                 match self {
                     $(Unary::$variant => map_slice!(x, y, dy, $f::<F, true>),)*
+                }
+            }
+
+            /// Applies the operator to a whole slice, values only: `y[i] = f(x[i])`.
+            #[inline(always)]
+            pub fn value_slice<F: Float>(self, x: &[F], y: &mut [F]) {
+                let n = x.len();
+                let y = &mut y[..n];
+                match self {
+                    $(Unary::$variant => map_value!(x, y, $f::<F, true>),)*
                 }
             }
         }

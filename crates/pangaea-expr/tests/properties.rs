@@ -799,6 +799,55 @@ proptest! {
     }
 
     #[test]
+    fn reverse_mode_matches_forward_mode(t in tree()) {
+        let e = Expr::from_tree(&t);
+        let p = Program::new(&e);
+        // Long enough to cross chunk boundaries (pangaea_expr::CHUNK = 256), not a multiple.
+        let xs: Vec<f64> = (0..700).map(|i| XS[i % XS.len()] + (i / XS.len()) as f64 * 1e-3).collect();
+        let grad: Vec<f64> = (0..xs.len()).map(|i| ((i * 37 % 17) as f64 - 8.0) / 5.0).collect();
+        let fwd = p.eval_f64(&xs, PARAMS);
+        let mut dx = vec![0.0; xs.len()];
+        let mut sums = [0.0; 3];
+        let mut scratch = pangaea_expr::Scratch::default();
+        p.backprop_into(&xs, PARAMS, &grad, Some(&mut dx), Some(&mut sums), &mut scratch);
+        let mut all_ordinary = true;
+        let mut magnitude = [0.0f64; 3];
+        let mut expected = [0.0f64; 3];
+        for i in 0..xs.len() {
+            let derivs = [fwd.dy_dx[i], fwd.dy_dparams[0][i], fwd.dy_dparams[1][i], fwd.dy_dparams[2][i]];
+            // Non-finite or pole-sized values (see fast_evaluator_matches_the_reference): the
+            // two orders of multiplication may differ there beyond any tolerance.
+            if !fwd.y[i].is_finite() || fwd.y[i].abs() > 1e6 || derivs.iter().any(|d| !d.is_finite() || d.abs() > 1e6) {
+                all_ordinary = false;
+                continue;
+            }
+            // 1e-7: an exact zero such as d/dx of x / (alpha * (gamma * x + x)) comes out as a
+            // cancellation residue (1e-9 of terms near 1e3) in one order and 0 in the other.
+            prop_assert!(close(dx[i], grad[i] * fwd.dy_dx[i], 1e-7),
+                "{e} at {}: dL/dx {} vs {}", xs[i], dx[i], grad[i] * fwd.dy_dx[i]);
+            for k in 0..3 {
+                expected[k] += grad[i] * fwd.dy_dparams[k][i];
+                magnitude[k] += (grad[i] * fwd.dy_dparams[k][i]).abs();
+            }
+        }
+        if all_ordinary {
+            for k in 0..3 {
+                prop_assert!((sums[k] - expected[k]).abs() <= 1e-7 * (1.0 + magnitude[k]),
+                    "{e}: dL/d{} {} vs {}", Param::ALL[k], sums[k], expected[k]);
+            }
+        }
+        // Each output alone gives the same bits, and so does the input cut at a chunk boundary.
+        let mut dx_alone = vec![0.0; xs.len()];
+        p.backprop_into(&xs, PARAMS, &grad, Some(&mut dx_alone), None, &mut scratch);
+        let mut sums_alone = [0.0; 3];
+        p.backprop_into(&xs[..256], PARAMS, &grad[..256], None, Some(&mut sums_alone), &mut scratch);
+        p.backprop_into(&xs[256..], PARAMS, &grad[256..], None, Some(&mut sums_alone), &mut scratch);
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&dx_alone), bits(&dx), "{}", e);
+        prop_assert_eq!(bits(&sums_alone), bits(&sums), "{}", e);
+    }
+
+    #[test]
     fn canonical_form_is_idempotent_and_keeps_the_function(e in expr()) {
         let c = e.canonical();
         prop_assert_eq!(c.canonical(), c.clone());
