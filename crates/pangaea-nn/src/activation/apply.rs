@@ -2,8 +2,8 @@
 //!
 //! Every expression activation of every model goes through [`apply`]. It takes the fused path
 //! ([`super::fused`]: one autodiff node, the whole expression in one sweep) where the kernels
-//! exist and are the faster choice ([`super::fused::use_fused`]; flex by default, a switch turns
-//! them on or off: [`super::fused::set_fused`], `PANGAEA_FUSED`), and the composed reference
+//! exist ([`super::fused::use_fused`]: flex and LibTorch's CPU device; a switch turns them off
+//! for the whole process: [`super::fused::set_fused`], `PANGAEA_FUSED=0`), and the composed reference
 //! [`apply_composed`] — one burn operation per node, differentiated by burn's autodiff —
 //! everywhere else (ARCHITECTURE.md, conventions 5–6). Tests hold the fused path to the
 //! composed one.

@@ -2,17 +2,17 @@
 //! node (ARCHITECTURE.md, convention 5).
 //!
 //! The forward pass evaluates the whole expression in one sweep over the input with
-//! `pangaea_expr::Program`'s kernels (values only); the backward pass sweeps once more, computing
-//! dy/dx and every dy/dθ with the same kernels in forward mode, and returns dL/dx and the
-//! per-unit sums dL/dθ. The work is split over threads by channel (each channel's planes
+//! `pangaea_expr::Program`'s kernels (values only); the backward pass sweeps once more
+//! (`Program::backprop_into`: the values and local derivatives up the expression, the adjoints
+//! back down, chunk by chunk in cache) and returns dL/dx and the per-unit sums dL/dθ. The work is split over threads by channel (each channel's planes
 //! gathered into one run) or, for one parameter set, by contiguous runs; the per-task sums are
-//! added in task order, so the numbers do not depend on the number of threads. Nothing but x and θ is kept between the passes (no per-node intermediate tensors).
+//! added in task order, so the numbers do not depend on the number of threads. Nothing but x and
+//! θ is kept between the passes (no per-node intermediate tensors).
 //!
 //! The kernels exist where the data is in host memory as contiguous f32: burn's `flex` backend
-//! and LibTorch on the CPU. [`super::apply`] takes them on flex by default ([`FusedMode`]);
-//! on LibTorch the composed operations measured faster, and everything else (GPU backends,
-//! other dtypes) takes the composed path of [`super::apply_composed`], which those backends'
-//! own fusion already fuses. The composed path is the reference: `tests/fused_vs_composed.rs`
+//! and LibTorch on the CPU, where [`super::apply`] takes them by default ([`FusedMode`]);
+//! everything else (GPU backends, other dtypes) takes the composed path of
+//! [`super::apply_composed`], which those backends' own fusion already fuses. The composed path is the reference: `tests/fused_vs_composed.rs`
 //! holds this one to it on every CPU backend of the build.
 //!
 //! It is a burn backend extension (`#[backend_extension]`): the kernels are implemented for
@@ -63,29 +63,26 @@ impl FusedExpr {
 /// What travels through burn's dispatch into the kernels (and is kept for the backward pass).
 pub type FusedExprRef = Arc<FusedExpr>;
 
-/// When [`super::apply`] takes the fused path.
+/// Whether [`super::apply`] takes the fused path where the kernels exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FusedMode {
-    /// Where it is measured faster: on flex. On LibTorch's CPU device the composed operations
-    /// (ATen's AVX-512 kernels, run on the OpenMP threads that also run the convolutions) were
-    /// faster in a WRN-10-4 step than the fused kernels (BENCHMARKS.md, "The fused activation").
-    Auto,
-    /// On every backend that has the kernels (flex, LibTorch CPU).
+    /// On every backend that has the kernels (flex, LibTorch CPU): the default. Measured faster
+    /// than the composed operations on flex, and on LibTorch level with them for a 4-node
+    /// expression and faster for larger ones (BENCHMARKS.md, "The fused activation").
     On,
     /// Never: every expression runs as composed tensor operations, the reference.
     Off,
 }
 
-/// 0: not decided yet (read `PANGAEA_FUSED`), 1: auto, 2: on, 3: off.
+/// 0: not decided yet (read `PANGAEA_FUSED`), 1: on, 2: off.
 static FUSED: AtomicU8 = AtomicU8::new(0);
 
-/// Sets when the fused kernels run, for the whole process. The default is [`FusedMode::Auto`];
-/// the environment variable `PANGAEA_FUSED` starts the process with `1` (on) or `0` (off).
+/// Sets when the fused kernels run, for the whole process. The default is [`FusedMode::On`];
+/// the environment variable `PANGAEA_FUSED=0` starts the process with [`FusedMode::Off`].
 pub fn set_fused(mode: FusedMode) {
     let code = match mode {
-        FusedMode::Auto => 1,
-        FusedMode::On => 2,
-        FusedMode::Off => 3,
+        FusedMode::On => 1,
+        FusedMode::Off => 2,
     };
     FUSED.store(code, Ordering::SeqCst);
 }
@@ -93,14 +90,12 @@ pub fn set_fused(mode: FusedMode) {
 /// The current mode (see [`set_fused`]).
 pub fn fused_mode() -> FusedMode {
     match FUSED.load(Ordering::SeqCst) {
-        1 => FusedMode::Auto,
-        2 => FusedMode::On,
-        3 => FusedMode::Off,
+        1 => FusedMode::On,
+        2 => FusedMode::Off,
         _ => {
             let mode = match std::env::var("PANGAEA_FUSED").as_deref() {
-                Ok("1") => FusedMode::On,
                 Ok("0") => FusedMode::Off,
-                _ => FusedMode::Auto,
+                _ => FusedMode::On,
             };
             set_fused(mode);
             mode
@@ -111,14 +106,7 @@ pub fn fused_mode() -> FusedMode {
 /// Whether [`super::apply`] takes the fused path for a tensor on this device, of this dtype:
 /// the kernels exist there (host memory, f32) and the mode asks for them.
 pub fn use_fused(device: &Device, dtype: DType) -> bool {
-    if !has_fused_kernels(device, dtype) {
-        return false;
-    }
-    match fused_mode() {
-        FusedMode::On => true,
-        FusedMode::Off => false,
-        FusedMode::Auto => matches!(inner(device), DispatchDevice::Flex(_)),
-    }
+    has_fused_kernels(device, dtype) && fused_mode() == FusedMode::On
 }
 
 /// The device under the autodiff wrapper.
@@ -194,37 +182,18 @@ impl Dims {
 /// parameters): large enough for the kernels' chunks, small enough to balance threads.
 const LAYER_TASK: usize = 1 << 14;
 
-/// The buffers of one pass of the program (reused across the tasks of a thread).
-#[derive(Default)]
-struct Work {
-    scratch: Scratch<f32>,
-    y: Vec<f32>,
-    dy_dx: Vec<f32>,
-    dy_dp: [Vec<f32>; MAX_PARAMS],
-}
-
-impl Work {
-    fn fit(&mut self, n: usize) {
-        self.y.resize(n, 0.0);
-        self.dy_dx.resize(n, 0.0);
-        for v in &mut self.dy_dp {
-            v.resize(n, 0.0);
-        }
-    }
-}
-
-/// A thread's buffers: the pass's own, and a channel's planes gathered into one run.
+/// A thread's buffers: the program's scratch, and a channel's planes gathered into one run.
 #[derive(Default)]
 struct Buffers {
-    work: Work,
+    work: Scratch<f32>,
     x: Vec<f32>,
     grad: Vec<f32>,
     out: Vec<f32>,
 }
 
 /// One pass of the program over a contiguous run `x` with one parameter set: y into `y` (the
-/// forward pass, `grad` absent), or dL/dx into `dx` and Σ g·dy/dθ per column into `sums` (the
-/// backward pass).
+/// forward pass, `grad` absent: values only), or dL/dx into `dx` and Σ g·dy/dθ per column
+/// added to `sums` (the backward pass: [`Program::backprop_into`], reverse mode).
 #[expect(clippy::too_many_arguments, reason = "the kernel's inputs and outputs")]
 fn run(
     e: &FusedExpr,
@@ -234,16 +203,8 @@ fn run(
     y: Option<&mut [f32]>,
     dx: Option<&mut [f32]>,
     sums: Option<&mut [f64; MAX_PARAMS]>,
-    w: &mut Work,
+    scratch: &mut Scratch<f32>,
 ) {
-    let n = x.len();
-    w.fit(n);
-    let Work {
-        scratch,
-        y: y_buf,
-        dy_dx,
-        dy_dp,
-    } = w;
     let Some(grad) = grad else {
         let outputs = Outputs {
             y: y.expect("the forward pass writes y"),
@@ -253,39 +214,22 @@ fn run(
         e.program.eval_into(x, params, outputs, scratch);
         return;
     };
+    let mut by_slot = [0f64; MAX_PARAMS];
     let want_dtheta = sums.is_some();
-    let [p0, p1, p2] = dy_dp;
-    let mut dp: [Option<&mut [f32]>; MAX_PARAMS] = [Some(p0), Some(p1), Some(p2)];
-    for (slot, out) in dp.iter_mut().enumerate() {
-        if !want_dtheta || !e.slots.contains(&slot) {
-            *out = None;
-        }
-    }
-    let outputs = Outputs {
-        y: y_buf,
-        dy_dx: dx.is_some().then_some(&mut dy_dx[..]),
-        dy_dparams: dp,
-    };
-    e.program.eval_into(x, params, outputs, scratch);
-    if let Some(dx) = dx {
-        for ((o, &g), &d) in dx.iter_mut().zip(grad).zip(&dy_dx[..n]) {
-            *o = g * d;
-        }
-    }
+    e.program.backprop_into(
+        x,
+        params,
+        grad,
+        dx,
+        want_dtheta.then_some(&mut by_slot),
+        scratch,
+    );
     if let Some(sums) = sums {
         for (j, &slot) in e.slots.iter().enumerate() {
-            // f32 sums of short blocks (which vectorize), added up in f64.
-            sums[j] += grad
-                .chunks(SUM_BLOCK)
-                .zip(dy_dp[slot][..n].chunks(SUM_BLOCK))
-                .map(|(g, d)| f64::from(g.iter().zip(d).map(|(&g, &d)| g * d).sum::<f32>()))
-                .sum::<f64>();
+            sums[j] += by_slot[slot];
         }
     }
 }
-
-/// Elements summed in f32 before the sum goes on in f64.
-const SUM_BLOCK: usize = 64;
 
 /// Planes at least this long are evaluated where they lie; shorter ones are gathered per
 /// channel into one run first (the program works in chunks of `pangaea_expr::CHUNK`).
@@ -299,6 +243,7 @@ const GATHER_BELOW: usize = 256;
 /// plane is 4×4. Per-layer and shared parameters: one task per [`LAYER_TASK`] elements. The
 /// sums come back per task and are added in task order, so the result does not depend on the
 /// number of threads.
+#[expect(clippy::too_many_arguments, reason = "the kernel's inputs and outputs")]
 fn kernel(
     e: &FusedExpr,
     d: Dims,
@@ -307,6 +252,7 @@ fn kernel(
     grad: Option<&[f32]>,
     want_dtheta: bool,
     out: &mut [f32],
+    pool: Pool,
 ) -> Vec<[f64; MAX_PARAMS]> {
     if x.is_empty() {
         return Vec::new();
@@ -316,7 +262,7 @@ fn kernel(
         let params = e.unit_params(theta, 0);
         let mut sums = vec![[0f64; MAX_PARAMS]; x.len().div_ceil(LAYER_TASK)];
         let mut items: Vec<_> = out.chunks_mut(LAYER_TASK).zip(sums.iter_mut()).collect();
-        for_each_task(&mut items, |t, (o, s), b| {
+        for_each_task(&mut items, pool, |t, (o, s), b| {
             let range = t * LAYER_TASK..t * LAYER_TASK + o.len();
             let g = grad.map(|g| &g[range.clone()]);
             let (y, dx) = if backward {
@@ -334,7 +280,7 @@ fn kernel(
     let len = batch * plane;
     let out_ptr = SendPtr(out.as_mut_ptr());
     let mut sums = vec![[0f64; MAX_PARAMS]; channels];
-    for_each_task(&mut sums, |c, s, b| {
+    for_each_task(&mut sums, pool, |c, s, b| {
         let Buffers {
             work,
             x: xs,
@@ -418,14 +364,32 @@ fn kernel_threads() -> usize {
     }
 }
 
+/// Which threads run a kernel's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// Scoped threads of our own that end with the call (flex, whose own work runs on rayon).
+    Scoped,
+    /// OpenMP's pool (LibTorch on the CPU: libtorch's intra-op threads, `csrc/omp_parallel.c`).
+    #[cfg_attr(
+        not(feature = "tch"),
+        allow(dead_code, reason = "used by the LibTorch kernels")
+    )]
+    OpenMp,
+}
+
 /// Runs `task(index, item, buffers)` for every item, the items split into one contiguous
 /// range per thread.
 ///
-/// Scoped threads that end with the call, not a pool: between two kernels LibTorch's OpenMP
-/// threads run the convolutions, and pool threads that spin waiting for work (rayon's do)
-/// would take their cores (measured: a WRN-10-4 step with the fused kernels on rayon was
-/// slower on LibTorch than the composed operations; see BENCHMARKS.md).
-fn for_each_task<T: Send>(items: &mut [T], task: impl Fn(usize, &mut T, &mut Buffers) + Sync) {
+/// On flex, scoped threads that end with the call, not a pool: pool threads that spin waiting
+/// for work (rayon's do) would take the cores from the convolutions in between. On LibTorch,
+/// libtorch's own OpenMP threads: between two kernels they run the convolutions and spin for
+/// the next parallel region, so threads of our own had to wait for them to yield the cores
+/// (measured: two scoped threads were slower there than one; see BENCHMARKS.md).
+fn for_each_task<T: Send>(
+    items: &mut [T],
+    pool: Pool,
+    task: impl Fn(usize, &mut T, &mut Buffers) + Sync,
+) {
     let threads = kernel_threads().min(items.len()).max(1);
     let per = items.len().div_ceil(threads);
     let task = &task;
@@ -437,16 +401,92 @@ fn for_each_task<T: Send>(items: &mut [T], task: impl Fn(usize, &mut T, &mut Buf
         give_back(b);
     };
     let range = &range;
-    std::thread::scope(|scope| {
-        let mut chunks = items.chunks_mut(per).enumerate();
-        let first = chunks.next();
-        for (k, chunk) in chunks {
-            scope.spawn(move || range(k, chunk));
+    match pool {
+        Pool::Scoped => std::thread::scope(|scope| {
+            let mut chunks = items.chunks_mut(per).enumerate();
+            let first = chunks.next();
+            for (k, chunk) in chunks {
+                scope.spawn(move || range(k, chunk));
+            }
+            if let Some((k, chunk)) = first {
+                range(k, chunk);
+            }
+        }),
+        Pool::OpenMp => {
+            // Each range is taken by exactly one thread; the lock is never contended.
+            let chunks: Vec<std::sync::Mutex<&mut [T]>> =
+                items.chunks_mut(per).map(std::sync::Mutex::new).collect();
+            omp::parallel_for(chunks.len(), threads, &|begin, end| {
+                for (k, chunk) in chunks.iter().enumerate().take(end).skip(begin) {
+                    let mut chunk = chunk.lock().unwrap_or_else(|e| e.into_inner());
+                    range(k, &mut chunk);
+                }
+            });
         }
-        if let Some((k, chunk)) = first {
-            range(k, chunk);
+    }
+}
+
+/// OpenMP's thread pool, through `csrc/omp_parallel.c` (built with the `tch` feature).
+mod omp {
+    /// Calls `f(begin, end)` over contiguous ranges of `0..n`, one per OpenMP thread (at most
+    /// `limit` threads), and returns when all are done. A panic in `f` is caught on its thread
+    /// (it must not unwind through C) and resumed here.
+    #[cfg(feature = "tch")]
+    pub(super) fn parallel_for(n: usize, limit: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+        use std::ffi::c_void;
+        use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+        use std::sync::Mutex;
+
+        struct Context<'a> {
+            f: &'a (dyn Fn(usize, usize) + Sync),
+            panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
         }
-    });
+
+        extern "C" {
+            fn pangaea_omp_parallel_for(
+                n: i64,
+                limit: i64,
+                ctx: *mut c_void,
+                f: extern "C" fn(*mut c_void, i64, i64),
+            );
+        }
+
+        extern "C" fn trampoline(ctx: *mut c_void, begin: i64, end: i64) {
+            // SAFETY: `ctx` is the `Context` below, alive until pangaea_omp_parallel_for
+            // returns, and only read (shared) by the threads.
+            let ctx = unsafe { &*(ctx as *const Context<'_>) };
+            let (begin, end) = (begin as usize, end as usize);
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (ctx.f)(begin, end))) {
+                if let Ok(mut slot) = ctx.panic.lock() {
+                    slot.get_or_insert(payload);
+                }
+            }
+        }
+
+        let ctx = Context {
+            f,
+            panic: Mutex::new(None),
+        };
+        // SAFETY: the C function calls `trampoline` with `ctx` on OpenMP's threads and returns
+        // after all calls have returned; `ctx` outlives the call.
+        unsafe {
+            pangaea_omp_parallel_for(
+                n as i64,
+                limit as i64,
+                &ctx as *const Context<'_> as *mut c_void,
+                trampoline,
+            );
+        }
+        if let Some(payload) = ctx.panic.into_inner().ok().flatten() {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Without libtorch there is no OpenMP pool: the ranges run on the calling thread.
+    #[cfg(not(feature = "tch"))]
+    pub(super) fn parallel_for(n: usize, _limit: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+        f(0, n);
+    }
 }
 
 /// Buffers kept between calls: a kernel's buffers are megabytes, and fresh ones would be
@@ -483,12 +523,13 @@ impl SendPtr {
 }
 
 /// y = f(x; θ of each element's unit).
-fn forward_kernel(e: &FusedExpr, d: Dims, x: &[f32], theta: &[f32], y: &mut [f32]) {
-    kernel(e, d, x, theta, None, false, y);
+fn forward_kernel(e: &FusedExpr, d: Dims, x: &[f32], theta: &[f32], y: &mut [f32], pool: Pool) {
+    kernel(e, d, x, theta, None, false, y, pool);
 }
 
 /// dL/dx (into `dx`, or a scratch buffer when not wanted) and the per-task sums of dL/dθ
 /// (zeros when not wanted).
+#[expect(clippy::too_many_arguments, reason = "the kernel's inputs and outputs")]
 fn backward_kernel(
     e: &FusedExpr,
     d: Dims,
@@ -497,9 +538,10 @@ fn backward_kernel(
     grad: &[f32],
     dx: Option<&mut [f32]>,
     want_dtheta: bool,
+    pool: Pool,
 ) -> Vec<[f64; MAX_PARAMS]> {
     match dx {
-        Some(dx) => kernel(e, d, x, theta, Some(grad), want_dtheta, dx),
+        Some(dx) => kernel(e, d, x, theta, Some(grad), want_dtheta, dx, pool),
         None => kernel(
             e,
             d,
@@ -508,6 +550,7 @@ fn backward_kernel(
             Some(grad),
             want_dtheta,
             &mut vec![0f32; x.len()],
+            pool,
         ),
     }
 }
@@ -582,7 +625,7 @@ mod flex_kernels {
             let shape = x.shape();
             let d = Dims::new(&shape, &theta.shape());
             let mut y = vec![0f32; shape.num_elements()];
-            forward_kernel(expr, d, slice(&x), slice(&theta), &mut y);
+            forward_kernel(expr, d, slice(&x), slice(&theta), &mut y, Pool::Scoped);
             tensor(y, shape)
         }
 
@@ -606,6 +649,7 @@ mod flex_kernels {
                 slice(&grad),
                 dx.as_deref_mut(),
                 want_dtheta,
+                Pool::Scoped,
             );
             let dtheta = want_dtheta.then(|| tensor(reduce_dtheta(expr, d, &sums), ts));
             (dx.map(|v| tensor(v, xs)), dtheta)
@@ -663,7 +707,14 @@ mod tch_kernels {
             let d = Dims::new(&x.shape(), &theta.shape());
             let (xt, tt) = (contiguous(&x), contiguous(&theta));
             let mut y = empty(&xt.size());
-            forward_kernel(expr, d, slice(&xt), slice(&tt), slice_mut(&mut y));
+            forward_kernel(
+                expr,
+                d,
+                slice(&xt),
+                slice(&tt),
+                slice_mut(&mut y),
+                Pool::OpenMp,
+            );
             TchTensor::new(y)
         }
 
@@ -686,6 +737,7 @@ mod tch_kernels {
                 slice(&gt),
                 dx.as_mut().map(slice_mut),
                 want_dtheta,
+                Pool::OpenMp,
             );
             let dtheta = want_dtheta.then(|| {
                 let values = reduce_dtheta(expr, d, &sums);
@@ -795,6 +847,32 @@ mod tests {
         assert_eq!((d.channels, d.plane, d.units), (3, 20, 3));
         let d = Dims::new(&Shape::new([2, 3, 4, 5]), &Shape::new([1, 2]));
         assert_eq!(d.units, 1);
+    }
+
+    #[test]
+    fn openmp_ranges_cover_every_index_once_and_a_panic_comes_back() {
+        use std::sync::atomic::AtomicUsize;
+        for (n, limit) in [(37, 2), (1, 2), (5, 1), (3, 8)] {
+            let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            omp::parallel_for(n, limit, &|begin, end| {
+                for h in &hits[begin..end] {
+                    h.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::SeqCst) == 1),
+                "n {n}, limit {limit}"
+            );
+        }
+        let caught = std::panic::catch_unwind(|| {
+            omp::parallel_for(4, 2, &|begin, _| assert_ne!(begin, 0, "boom"));
+        });
+        let payload = caught.expect_err("the panic came back");
+        let text = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(text.contains("boom"), "{text}");
     }
 
     #[test]
