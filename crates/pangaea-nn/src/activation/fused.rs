@@ -4,16 +4,18 @@
 //! The forward pass evaluates the whole expression in one sweep over the input with
 //! `pangaea_expr::Program`'s kernels (values only); the backward pass sweeps once more
 //! (`Program::backprop_into`: the values and local derivatives up the expression, the adjoints
-//! back down, chunk by chunk in cache) and returns dL/dx and the per-unit sums dL/dθ. The work is split over threads by channel (each channel's planes
-//! gathered into one run) or, for one parameter set, by contiguous runs; the per-task sums are
-//! added in task order, so the numbers do not depend on the number of threads. Nothing but x and
-//! θ is kept between the passes (no per-node intermediate tensors).
+//! back down, chunk by chunk in cache) and returns dL/dx and the per-unit sums dL/dθ. The work
+//! is split over threads by channel (each channel's planes gathered into one run) or, for one
+//! parameter set, by contiguous runs; the per-task sums are added in task order, so the numbers
+//! do not depend on the number of threads. Nothing but x and θ is kept between the passes (no
+//! per-node intermediate tensors).
 //!
 //! The kernels exist where the data is in host memory as contiguous f32: burn's `flex` backend
 //! and LibTorch on the CPU, where [`super::apply`] takes them by default ([`FusedMode`]);
 //! everything else (GPU backends, other dtypes) takes the composed path of
-//! [`super::apply_composed`], which those backends' own fusion already fuses. The composed path is the reference: `tests/fused_vs_composed.rs`
-//! holds this one to it on every CPU backend of the build.
+//! [`super::apply_composed`], which those backends' own fusion already fuses. The composed path
+//! is the reference: `tests/fused_vs_composed.rs` holds this one to it on every CPU backend of
+//! the build.
 //!
 //! It is a burn backend extension (`#[backend_extension]`): the kernels are implemented for
 //! `Flex` and `LibTorch`, and a generic `Autodiff<B, C>` implementation records one backward
