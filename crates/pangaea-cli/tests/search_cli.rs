@@ -13,6 +13,23 @@ fn pangaea() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pangaea"))
 }
 
+/// Runs a command that must succeed: its output, or a failed test showing its stderr.
+trait Succeed {
+    fn succeed(&mut self) -> std::process::Output;
+}
+
+impl Succeed for Command {
+    fn succeed(&mut self) -> std::process::Output {
+        let out = self.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
 /// The tiny training flags plus this file's search sizes.
 fn tiny() -> Vec<&'static str> {
     let mut args = TINY_TRAINING.to_vec();
@@ -83,19 +100,13 @@ fn local_executor_trains_with_real_workers() {
 fn the_time_limit_fails_evaluations_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.db");
-    let out = pangaea()
+    pangaea()
         .arg("search")
         .arg("--store")
         .arg(&path)
         .args(tiny())
         .args(["--generations", "0", "--time-limit", "0.01"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let store = Store::open_read_only(&path).unwrap();
     for e in store.evaluations().unwrap() {
         assert_eq!(e.status.as_deref(), Some("failed"));
@@ -207,17 +218,7 @@ fn ctrl_c_stops_a_local_search_cleanly_and_resume_finishes_it() {
     );
     assert!(evaluations.iter().any(|e| !e.is_finished()));
     drop(store);
-    let out = pangaea()
-        .arg("search")
-        .arg("--resume")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pangaea().arg("search").arg("--resume").arg(&path).succeed();
     let store = Store::open_read_only(&path).unwrap();
     assert!(store.evaluations().unwrap().iter().all(|e| e.is_finished()));
     assert_eq!(store.last_finished_generation().unwrap(), Some(1));
@@ -237,7 +238,7 @@ fn ctrl_c_stops_a_local_search_cleanly_and_resume_finishes_it() {
 fn screen_replays_the_pre_screen_on_a_stored_search() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("run.db");
-    let out = pangaea()
+    pangaea()
         .args([
             "search",
             "--fake-fitness",
@@ -248,23 +249,11 @@ fn screen_replays_the_pre_screen_on_a_stored_search() {
         ])
         .args(["--children", "12", "--generations", "6", "--store"])
         .arg(&store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let out = pangaea()
         .args(["screen", "--k", "3", "--skip", "0.25", "--json"])
         .arg(&store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r["predicted"].as_u64().unwrap() >= 30, "{r}");
     assert!(r["spearman"].as_f64().unwrap() > 0.5, "{r}");
@@ -332,12 +321,7 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
         c
     };
     let reference = dir.path().join("reference.db");
-    let out = search(&reference).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    search(&reference).succeed();
     let store = Store::open_read_only(&reference).unwrap();
     let screened = store
         .candidates()
@@ -368,13 +352,7 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
     let out = pangaea()
         .args(["screen", "--k", "1", "--own-network", "--json"])
         .arg(&reference)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeed();
     let replay: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(replay["predicted"].as_u64().unwrap() > 0, "{replay}");
 
@@ -403,16 +381,7 @@ fn a_real_search_killed_and_resumed_reaches_the_uninterrupted_result() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let out = pangaea()
-        .args(["search", "--resume"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pangaea().args(["search", "--resume"]).arg(&path).succeed();
     assert_eq!(common::summary(&path), common::summary(&reference));
 }
 
